@@ -1,0 +1,23 @@
+// Block helpers the host uses between kernels: zeroing gradients, scaled adds, finiteness checks.
+
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** p(n) = 0: gradients are accumulated, so the host zeroes them before each step. */
+export function fill_zero(p: usize, n: i32): void {
+  if (n > 0) memory.fill(p, 0, <usize>n << 2);
+}
+
+/** y(n) += a·x(n) */
+export function axpy(y: usize, x: usize, n: i32, a: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(at(y, i), load<f32>(at(y, i)) + a * load<f32>(at(x, i)));
+}
+
+/** How many of p(n) are NaN or ±Infinity. */
+export function count_nonfinite(p: usize, n: i32): i32 {
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(p, i));
+    if (v - v != 0) c++; // NaN and ±Inf both give NaN here
+  }
+  return c;
+}
