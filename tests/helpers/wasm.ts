@@ -20,7 +20,7 @@ export class RawKernels {
   private top: number;
 
   constructor(build: Build, pages = 256) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes(build)), {});
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes(build) as BufferSource), {});
     this.exports = instance.exports;
     this.exports.memory.grow(pages);
     this.scratch = this.exports.heap_base();

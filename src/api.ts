@@ -1,0 +1,20 @@
+// The public API shared by every entry point, re-exported by name.
+export { Neurite } from './neurite';
+export type { LoadOptions } from './neurite';
+export { Model } from './model';
+export type { SequentialOptions, Topology, EvaluateOptions } from './model';
+export type { FitOptions, History, EpochLogs } from './fit';
+export { Perceptron } from './perceptron';
+export type { PerceptronOptions, PerceptronResult } from './perceptron';
+export { NeuriteError } from './errors';
+export type { NeuriteErrorCode } from './errors';
+export { supportedBuilds } from './runtime';
+export type { InitOptions, WasmSource, BuildName } from './runtime';
+export type { OptimizerSpec, OptimizerOptions, OptimizerName } from './optimizers';
+export type { ScheduleSpec } from './schedules';
+export type { LayerConfig } from './layers/index';
+export type { Samples, Targets } from './data';
+export { ACTIVATIONS } from './activations';
+export { LOSSES } from './losses';
+export { LAYER_TYPES } from './layers/index';
+export { readSafetensors, writeSafetensors } from './io/safetensors';

@@ -1,0 +1,77 @@
+// Turning what callers pass (typed arrays, nested arrays, class indices) into the flat float32
+// rows the kernels read, with every check done before anything touches a model.
+import { NeuriteError } from './errors';
+
+/** Samples: a flat Float32Array (batch inferred), a flat number[] or rows of numbers. */
+export type Samples = Float32Array | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+/** Targets: rows/flat floats of the output width, or one class index per sample. */
+export type Targets = Samples | Int32Array | Uint8Array | Uint16Array;
+
+function isNested(x: ArrayLike<unknown>): x is ArrayLike<ArrayLike<number>> {
+  return x.length > 0 && typeof x[0] === 'object' && x[0] !== null;
+}
+
+/** Flatten rows of `width` floats; `what` names the argument in errors. */
+export function toRows(x: Samples, width: number, what: string): Float32Array {
+  if (x === null || typeof x !== 'object' || typeof (x as ArrayLike<unknown>).length !== 'number') {
+    throw new NeuriteError('INVALID_ARGUMENT', `${what}: expected a Float32Array or an array of rows`);
+  }
+  let flat: Float32Array;
+  if (isNested(x)) {
+    flat = new Float32Array(x.length * width);
+    for (let r = 0; r < x.length; r++) {
+      const row = x[r];
+      if (!row || row.length !== width) {
+        throw new NeuriteError('SHAPE_MISMATCH', `${what}: row ${r} has ${row?.length ?? 0} values, the model takes ${width}`);
+      }
+      flat.set(row, r * width);
+    }
+  } else {
+    flat = x instanceof Float32Array ? x : Float32Array.from(x as ArrayLike<number>);
+    if (flat.length % width !== 0) {
+      throw new NeuriteError('SHAPE_MISMATCH',
+        `${what}: ${flat.length} values is not a whole number of samples of ${width} (the model's input size)`);
+    }
+  }
+  return flat;
+}
+
+/** Index of the first NaN/±Infinity, or −1. */
+export function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+export function assertFinite(a: ArrayLike<number>, width: number, what: string): void {
+  const i = firstNonFinite(a);
+  if (i >= 0) {
+    throw new NeuriteError('NON_FINITE', `${what}: sample ${Math.floor(i / width)} has a non-finite value (${a[i]}) at position ${i % width}`);
+  }
+}
+
+/**
+ * Targets as rows of `width` floats for `batch` samples. One value per sample when width > 1
+ * means class indices, expanded to one-hot.
+ */
+export function toTargets(y: Targets, batch: number, width: number, what = 'y'): Float32Array {
+  if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<unknown>).length !== 'number') {
+    throw new NeuriteError('INVALID_ARGUMENT', `${what}: expected a typed array or an array of rows`);
+  }
+  if (!isNested(y) && width > 1 && y.length === batch) {
+    const out = new Float32Array(batch * width);
+    for (let i = 0; i < batch; i++) {
+      const c = (y as ArrayLike<number>)[i];
+      if (!Number.isInteger(c) || c < 0 || c >= width) {
+        throw new NeuriteError('LABEL_OUT_OF_RANGE', `${what}: label ${i} is ${c}; class indices must be integers in [0, ${width - 1}]`);
+      }
+      out[i * width + c] = 1;
+    }
+    return out;
+  }
+  const rows = toRows(y as Samples, width, what);
+  if (rows.length !== batch * width) {
+    throw new NeuriteError('SHAPE_MISMATCH', `${what}: ${rows.length / width} target rows for ${batch} samples`);
+  }
+  assertFinite(rows, width, what);
+  return rows;
+}

@@ -1,0 +1,154 @@
+// The training loop: mini-batches, shuffling, callbacks, cancellation, and a guard that stops
+// a diverging run before it can spoil the weights.
+import { assertFinite, toRows, toTargets, type Samples, type Targets } from './data';
+import { NeuriteError } from './errors';
+import { loss as lossDef } from './losses';
+import type { Model } from './model';
+import type { OptimizerSpec } from './optimizers';
+
+export interface FitOptions {
+  /** passes over the data (default 1) */
+  epochs?: number;
+  /** samples per step (default 32): 1 is stochastic, the data size is full-batch gradient descent */
+  batchSize?: number;
+  /** default: categoricalCrossentropy after softmax, binaryCrossentropy after sigmoid, else mse */
+  loss?: string;
+  /** default { type: 'adam', learningRate: 0.001 } */
+  optimizer?: OptimizerSpec;
+  /** reshuffle the samples every epoch (default true) */
+  shuffle?: boolean;
+  /** evaluated after every epoch into valLoss / valAccuracy */
+  validationData?: [Samples, Targets];
+  onBatchEnd?: (batch: number, logs: { loss: number; epoch: number }) => void | Promise<void>;
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** aborting stops training between steps with a NeuriteError('ABORTED') */
+  signal?: AbortSignal;
+  /** the loop gives the event loop a turn at least this often, in ms (default 16) */
+  yieldEvery?: number;
+}
+
+export interface EpochLogs {
+  loss: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+}
+
+/** Per-epoch figures, Keras style: history.loss[e] is epoch e's mean training loss. */
+export interface History {
+  epochs: number;
+  loss: number[];
+  accuracy: number[];
+  valLoss: number[];
+  valAccuracy: number[];
+}
+
+function positiveInt(v: unknown, dflt: number, what: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || (v as number) < 1) {
+    throw new NeuriteError('INVALID_ARGUMENT', `fit: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v as number;
+}
+
+// A macrotask turn that browsers do not clamp to 4 ms the way nested setTimeout is.
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((r) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => { ch.port1.close(); r(); };
+      ch.port2.postMessage(0);
+    });
+  }
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export async function fit(model: Model, x: Samples, y: Targets, options: FitOptions): Promise<History> {
+  const epochs = positiveInt(options.epochs, 1, 'epochs');
+  const rows = toRows(x, model.inputSize, 'fit: x');
+  assertFinite(rows, model.inputSize, 'fit: x');
+  const n = rows.length / model.inputSize;
+  if (n === 0) throw new NeuriteError('INVALID_ARGUMENT', 'fit: no samples');
+  const targets = toTargets(y, n, model.outputSize, 'fit: y');
+  const batchSize = Math.min(positiveInt(options.batchSize, 32, 'batchSize'), n);
+  const def = lossDef(options.loss ?? model.lastLoss ?? model.defaultLoss());
+  const validation = options.validationData;
+  if (validation !== undefined && (!Array.isArray(validation) || validation.length !== 2)) {
+    throw new NeuriteError('INVALID_ARGUMENT', 'fit: validationData must be [x, y]');
+  }
+  // refuse before any step if back-propagation would have to pass through a step activation
+  const first = model.firstTrainable();
+  for (let i = first; i < model.layers.length; i++) {
+    const a = model.layers[i].activation;
+    const fusedHere = i === model.layers.length - 1 && model.fusedWith(def);
+    if (a && !a.differentiable && !fusedHere) {
+      throw new NeuriteError('UNSUPPORTED',
+        `fit: layer ${model.layers[i].name} uses the ${a.name} activation, which has no gradient; train it with the perceptron rule or use a differentiable activation`);
+    }
+  }
+  const opt = model.prepareTraining(options.optimizer);
+  const trainer = model.trainer!;
+  model.lastLoss = def.name;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const shuffle = options.shuffle ?? true;
+  const yieldEvery = options.yieldEvery ?? 16;
+  const history: History = { epochs: 0, loss: [], accuracy: [], valLoss: [], valAccuracy: [] };
+  const good = model.snapshot();
+  let lastYield = now();
+
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    if (shuffle) model.rng.shuffle(order);
+    model.snapshot(good);
+    let lossSum = 0;
+    let correct = 0;
+    let batchIndex = 0;
+    for (let from = 0; from < n; from += batchSize, batchIndex++) {
+      if (options.signal?.aborted) throw new NeuriteError('ABORTED', `fit: aborted in epoch ${epoch}, before batch ${batchIndex}`);
+      const b = Math.min(batchSize, n - from);
+      model.ensurePlan(b);
+      model.loadBatch(rows, targets, shuffle ? order : null, from, from + b);
+      model.forwardPass(b, true);
+      const loss = model.lossValue(def, b);
+      if (!Number.isFinite(loss)) diverged(model, good, `the loss became ${loss}`, epoch, batchIndex);
+      model.backwardPass(def, b);
+      if (model.nonFiniteGrads() > 0) diverged(model, good, 'a gradient became non-finite', epoch, batchIndex);
+      if (def.classification) correct += model.countCorrect(b);
+      trainer.step++;
+      for (let i = first; i < model.layers.length; i++) {
+        const layer = model.layers[i];
+        if (!layer.trainable) continue;
+        for (const p of layer.params) opt.update(model.k, p.ptr, p.grad, p.state, p.size, trainer.step);
+      }
+      if (model.nonFiniteParams() > 0) diverged(model, good, 'a weight overflowed', epoch, batchIndex);
+      lossSum += loss * b;
+      if (options.onBatchEnd) await options.onBatchEnd(batchIndex, { loss, epoch });
+      if (now() - lastYield >= yieldEvery) {
+        await yieldToEventLoop();
+        lastYield = now();
+      }
+    }
+    const logs: EpochLogs = { loss: lossSum / n };
+    history.loss.push(logs.loss);
+    if (def.classification) history.accuracy.push((logs.accuracy = correct / n));
+    if (validation) {
+      const v = model.evaluate(validation[0], validation[1], { loss: def.name });
+      history.valLoss.push((logs.valLoss = v.loss));
+      if (v.accuracy !== undefined) history.valAccuracy.push((logs.valAccuracy = v.accuracy));
+    }
+    history.epochs++;
+    if (options.onEpochEnd) await options.onEpochEnd(epoch, logs);
+  }
+  return history;
+}
+
+function diverged(model: Model, good: Float32Array, what: string, epoch: number, batch: number): never {
+  // the failing step's update has not been applied unless a weight itself overflowed
+  if (model.nonFiniteParams() > 0) model.restore(good);
+  throw new NeuriteError('DIVERGED',
+    `fit: training diverged in epoch ${epoch}, batch ${batch}: ${what}. The weights are the last good ones; try a smaller learning rate.`);
+}

@@ -1,0 +1,28 @@
+// The one table of layer types. A new type is a file in this folder and a row here.
+import { NeuriteError } from '../errors';
+import { Dense, type DenseConfig } from './dense';
+import type { Layer, LayerConfig } from './layer';
+
+type Factory = (name: string, cfg: LayerConfig, inputShape: readonly number[]) => Layer;
+
+export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
+  ['dense', (name, cfg, shape) => new Dense(name, cfg as DenseConfig, shape)],
+]);
+
+export function createLayer(cfg: LayerConfig, index: number, inputShape: readonly number[]): Layer {
+  if (typeof cfg !== 'object' || cfg === null) {
+    throw new NeuriteError('INVALID_ARGUMENT', `layer ${index}: expected an object like { type: 'dense', units: 10 }`);
+  }
+  const make = LAYER_TYPES.get(cfg.type);
+  if (!make) {
+    throw new NeuriteError('UNKNOWN_NAME',
+      `layer ${index}: unknown layer type ${JSON.stringify(cfg.type)} (known: ${[...LAYER_TYPES.keys()].join(', ')})`);
+  }
+  const name = cfg.name ?? `${cfg.type}_${index}`;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(name)) {
+    throw new NeuriteError('INVALID_ARGUMENT', `layer ${index}: name must be 1-128 characters of [A-Za-z0-9_-], got ${JSON.stringify(name)}`);
+  }
+  return make(name, cfg, inputShape);
+}
+
+export type { Layer, LayerConfig, ParamSlot } from './layer';

@@ -1,0 +1,68 @@
+// What every layer type provides to the model. A layer owns no memory: the model gives it
+// pointers (parameters in the persistent block, buffers in the per-batch plan) and the layer
+// says which kernels to call on them.
+import type { ActivationDef } from '../activations';
+import type { Rng } from '../rng';
+import type { Kernels } from '../wasm';
+
+/** One parameter tensor. `shape` is PyTorch's; the internal layout may differ (see toTorch). */
+export interface ParamSlot {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** byte pointers, set by the model: value, gradient, optimizer state buffers */
+  ptr: number;
+  grad: number;
+  state: number[];
+  /** internal layout → PyTorch layout (default: identical) */
+  toTorch?(internal: Float32Array): Float32Array;
+  /** PyTorch layout → internal layout (default: identical) */
+  fromTorch?(torch: Float32Array): Float32Array;
+}
+
+/** A layer as written in a topology: `{ type: 'dense', units: 128, activation: 'relu' }`. */
+export interface LayerConfig {
+  type: string;
+  name?: string;
+  [option: string]: unknown;
+}
+
+export interface Layer {
+  readonly type: string;
+  readonly name: string;
+  /** false freezes the layer's parameters (its gradients still flow to earlier layers) */
+  trainable: boolean;
+  /** per-sample shapes */
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly params: readonly ParamSlot[];
+  /** the activation applied at the layer's end, if any (the loss may fuse with it) */
+  readonly activation?: ActivationDef;
+
+  /** the topology entry that rebuilds this layer */
+  config(): LayerConfig;
+  /** write initial values of every parameter (internal layout) through `set` */
+  initialize(rng: Rng, set: (slot: ParamSlot, values: Float32Array) => void): void;
+
+  /** floats per sample of forward buffers and of gradient buffers the layer needs */
+  readonly forwardFloats: number;
+  readonly gradFloats: number;
+  /** take buffers for a batch: forward ones from `fwd`, gradient ones from `grad` (byte pointers) */
+  bind(fwd: number, grad: number, batch: number): void;
+
+  /** output of the last forward pass, and where the gradient of that output goes */
+  readonly output: number;
+  readonly outputGrad: number;
+  /** pre-activation output and its gradient (equal to output/outputGrad without activation) */
+  readonly logits: number;
+  readonly logitsGrad: number;
+
+  forward(k: Kernels, x: number, batch: number, training: boolean): void;
+  /**
+   * Accumulate parameter gradients and, when dx != 0, the input gradient. With
+   * `fromLogits` the gradient already sits in logitsGrad (a fused loss put it there).
+   */
+  backward(k: Kernels, x: number, dx: number, batch: number, fromLogits: boolean): void;
+}
+
+export const floatsOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,396 @@
+// A sequential model: layers, one wasm instance, and the memory plan that ties them together.
+import { assertFinite, toRows, toTargets, type Samples, type Targets } from './data';
+import { NeuriteError } from './errors';
+import { fit, type FitOptions, type History } from './fit';
+import { writeSafetensors } from './io/safetensors';
+import { createLayer, type Layer, type LayerConfig, type ParamSlot } from './layers/index';
+import { floatsOf } from './layers/layer';
+import { loss as lossDef, type LossDef } from './losses';
+import { optimizer as makeOptimizer, type Optimizer, type OptimizerSpec } from './optimizers';
+import { Rng } from './rng';
+import { align16, Kernels } from './wasm';
+
+export interface SequentialOptions {
+  /** per-sample input shape, e.g. [784] */
+  inputShape: readonly number[];
+  layers: LayerConfig[];
+  /** seeds weight initialisation and shuffling; default: a random seed (see model.seed) */
+  seed?: number;
+}
+
+/** The topology stored in a saved file's `__metadata__.neurite`. */
+export interface Topology {
+  format: 1;
+  inputShape: number[];
+  layers: LayerConfig[];
+}
+
+export interface EvaluateOptions {
+  /** default: the loss of the last fit, else one chosen from the last activation */
+  loss?: string;
+  /** samples per forward pass (default 256) */
+  batchSize?: number;
+}
+
+/** Predictions are computed in chunks of at most this many samples, bounding memory. */
+export const MAX_CHUNK = 1024;
+/** Largest per-sample input accepted from a topology. */
+export const MAX_INPUT_SIZE = 1 << 24;
+
+interface Plan {
+  batch: number;
+  x: number;
+  target: number;
+  gradStart: number;
+  gradFloats: number;
+}
+
+export class Model {
+  readonly layers: readonly Layer[];
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  /** the seed used for initialisation and shuffling */
+  readonly seed: number;
+  /** which wasm build this model runs on */
+  readonly build: string;
+  /** @internal */ readonly rng: Rng;
+  /** @internal */ readonly inputSize: number;
+  /** @internal */ readonly outputSize: number;
+  private kernels: Kernels | null;
+  private readonly params: { ptr: number; floats: number };
+  private grads?: { ptr: number; floats: number };
+  private plan?: Plan;
+  /** @internal the optimizer kept between fits with the same settings, and its step count */
+  trainer?: { key: string; optimizer: Optimizer; step: number };
+  /** @internal the loss of the last fit */
+  lastLoss?: string;
+
+  constructor(module: WebAssembly.Module, options: SequentialOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new NeuriteError('INVALID_ARGUMENT', 'sequential: expected { inputShape, layers }');
+    }
+    const shape = options.inputShape;
+    if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)
+      || floatsOf(shape) > MAX_INPUT_SIZE) {
+      throw new NeuriteError('INVALID_ARGUMENT',
+        `sequential: inputShape must be a non-empty array of positive integers (at most ${MAX_INPUT_SIZE} values), got ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(options.layers) || options.layers.length === 0) {
+      throw new NeuriteError('INVALID_ARGUMENT', 'sequential: layers must be a non-empty array');
+    }
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    if (!Number.isSafeInteger(seed)) throw new NeuriteError('INVALID_ARGUMENT', `sequential: seed must be an integer, got ${seed}`);
+    this.seed = seed;
+    this.inputShape = [...shape];
+    const layers: Layer[] = [];
+    const names = new Set<string>();
+    let s: readonly number[] = this.inputShape;
+    options.layers.forEach((cfg, i) => {
+      const layer = createLayer(cfg, i, s);
+      if (names.has(layer.name)) throw new NeuriteError('INVALID_ARGUMENT', `layer ${i}: the name ${layer.name} is used twice`);
+      names.add(layer.name);
+      layers.push(layer);
+      s = layer.outputShape;
+    });
+    this.layers = layers;
+    this.outputShape = s;
+    this.inputSize = floatsOf(this.inputShape);
+    this.outputSize = floatsOf(this.outputShape);
+
+    this.kernels = new Kernels(module);
+    this.build = this.kernels.build;
+    this.params = this.allocSlots((p) => { p.ptr = 0; }, (p, ptr) => { p.ptr = ptr; });
+    this.rng = new Rng(seed);
+    const f32 = this.kernels.f32;
+    for (const layer of layers) layer.initialize(this.rng, (p, v) => f32.set(v, p.ptr >> 2));
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  /** @internal the live kernels, or an error after dispose() */
+  get k(): Kernels {
+    if (!this.kernels) throw new NeuriteError('DISPOSED', 'this model was disposed');
+    return this.kernels;
+  }
+
+  private allocSlots(reset: (p: ParamSlot) => void, assign: (p: ParamSlot, ptr: number) => void) {
+    const slots = this.layers.flatMap((l) => l.params);
+    const floats = slots.reduce((n, p) => n + align16(p.size * 4) / 4, 0);
+    const base = this.k.allocPersistent(floats);
+    let ptr = base;
+    for (const p of slots) {
+      reset(p);
+      assign(p, ptr);
+      ptr += align16(p.size * 4);
+    }
+    this.plan = undefined;
+    return { ptr: base, floats };
+  }
+
+  /** @internal gradients and optimizer state, allocated the first time a fit needs them */
+  prepareTraining(spec: OptimizerSpec | undefined): Optimizer {
+    this.k;
+    if (!this.grads) this.grads = this.allocSlots(() => {}, (p, ptr) => { p.grad = ptr; });
+    const key = JSON.stringify(spec ?? 'adam');
+    if (this.trainer?.key !== key) {
+      const opt = makeOptimizer(spec);
+      for (const p of this.layers.flatMap((l) => l.params)) p.state = [];
+      for (let s = 0; s < opt.slots; s++) this.allocSlots(() => {}, (p, ptr) => { p.state.push(ptr); });
+      this.trainer = { key, optimizer: opt, step: 0 };
+    }
+    return this.trainer.optimizer;
+  }
+
+  /** @internal buffers for a batch: input, targets, every layer's outputs and gradients */
+  ensurePlan(batch: number): Plan {
+    const k = this.k;
+    if (this.plan && this.plan.batch === batch) return this.plan;
+    const fwdFloats = this.layers.reduce((n, l) => n + align16(l.forwardFloats * batch * 4) / 4, 0);
+    const gradFloats = this.layers.reduce((n, l) => n + align16(l.gradFloats * batch * 4) / 4, 0);
+    const xBytes = align16(this.inputSize * batch * 4);
+    const tBytes = align16(this.outputSize * batch * 4);
+    const base = k.planTransient(xBytes + tBytes + (fwdFloats + gradFloats) * 4);
+    const gradStart = base + xBytes + tBytes + fwdFloats * 4;
+    let fwd = base + xBytes + tBytes;
+    let grad = gradStart;
+    for (const l of this.layers) {
+      l.bind(fwd, grad, batch);
+      fwd += align16(l.forwardFloats * batch * 4);
+      grad += align16(l.gradFloats * batch * 4);
+    }
+    this.plan = { batch, x: base, target: base + xBytes, gradStart, gradFloats };
+    return this.plan;
+  }
+
+  // ---- passes -------------------------------------------------------------------------------
+
+  /** @internal forward through every layer on the planned batch */
+  forwardPass(batch: number, training: boolean): void {
+    const k = this.k;
+    let x = this.plan!.x;
+    for (const l of this.layers) {
+      l.forward(k, x, batch, training);
+      x = l.output;
+    }
+  }
+
+  /** @internal whether the loss runs fused with the last activation */
+  fusedWith(def: LossDef): boolean {
+    return !!def.fused && this.layers[this.layers.length - 1].activation?.name === def.fused.activation;
+  }
+
+  /** @internal batch-mean loss of the planned batch against plan.target */
+  lossValue(def: LossDef, batch: number): number {
+    const last = this.layers[this.layers.length - 1];
+    const fused = this.fusedWith(def);
+    return this.k.k[`${fused ? def.fused!.kernel : def.kernel}_forward`](
+      fused ? last.logits : last.output, this.plan!.target, batch, this.outputSize);
+  }
+
+  /** @internal zero gradients, then back-propagate the loss through the layers that need it */
+  backwardPass(def: LossDef, batch: number): void {
+    const k = this.k;
+    const plan = this.plan!;
+    k.k.fill_zero(this.grads!.ptr, this.grads!.floats);
+    k.k.fill_zero(plan.gradStart, plan.gradFloats);
+    const layers = this.layers;
+    const last = layers[layers.length - 1];
+    const fused = this.fusedWith(def);
+    if (fused) k.k[`${def.fused!.kernel}_backward`](last.logitsGrad, last.output, plan.target, batch, this.outputSize);
+    else k.k[`${def.kernel}_backward`](last.outputGrad, last.output, plan.target, batch, this.outputSize);
+    const first = this.firstTrainable();
+    for (let i = layers.length - 1; i >= first; i--) {
+      const x = i > 0 ? layers[i - 1].output : plan.x;
+      const dx = i > first ? layers[i - 1].outputGrad : 0; // nothing before `first` learns
+      layers[i].backward(k, x, dx, batch, fused && i === layers.length - 1);
+    }
+  }
+
+  /** @internal index of the first layer with trainable parameters (layers.length if none) */
+  firstTrainable(): number {
+    const i = this.layers.findIndex((l) => l.trainable && l.params.length > 0);
+    return i < 0 ? this.layers.length : i;
+  }
+
+  /** @internal count of non-finite values among gradients / parameters */
+  nonFiniteGrads(): number { return this.k.k.count_nonfinite(this.grads!.ptr, this.grads!.floats); }
+  nonFiniteParams(): number { return this.k.k.count_nonfinite(this.params.ptr, this.params.floats); }
+  /** @internal copy of every parameter (internal layout), to restore after a failed step */
+  snapshot(into?: Float32Array): Float32Array {
+    const f32 = this.k.f32;
+    const i = this.params.ptr >> 2;
+    if (into) { into.set(f32.subarray(i, i + this.params.floats)); return into; }
+    return f32.slice(i, i + this.params.floats);
+  }
+  restore(snap: Float32Array): void { this.k.f32.set(snap, this.params.ptr >> 2); }
+
+  /** @internal copy samples `idx[from..to)` of x (and their targets) into the planned batch */
+  loadBatch(x: Float32Array, t: Float32Array | null, idx: ArrayLike<number> | null, from: number, to: number): void {
+    const plan = this.plan!;
+    const f32 = this.k.f32;
+    const w = this.inputSize;
+    const o = this.outputSize;
+    if (!idx) {
+      f32.set(x.subarray(from * w, to * w), plan.x >> 2);
+      if (t) f32.set(t.subarray(from * o, to * o), plan.target >> 2);
+      return;
+    }
+    for (let r = 0; r < to - from; r++) {
+      const s = idx[from + r];
+      f32.set(x.subarray(s * w, s * w + w), (plan.x >> 2) + r * w);
+      if (t) f32.set(t.subarray(s * o, s * o + o), (plan.target >> 2) + r * o);
+    }
+  }
+
+  // ---- public API ---------------------------------------------------------------------------
+
+  /**
+   * Outputs for a batch of samples, row after row (batch × outputs). `x` is a flat
+   * Float32Array (batch inferred from its length) or an array of rows.
+   */
+  predict(x: Samples): Float32Array {
+    const k = this.k;
+    const rows = toRows(x, this.inputSize, 'predict');
+    const n = rows.length / this.inputSize;
+    const out = new Float32Array(n * this.outputSize);
+    const last = this.layers[this.layers.length - 1];
+    for (let from = 0; from < n; from += MAX_CHUNK) {
+      const b = Math.min(MAX_CHUNK, n - from);
+      const plan = this.ensurePlan(b);
+      this.loadBatch(rows, null, null, from, from + b);
+      if (k.k.count_nonfinite(plan.x, b * this.inputSize) > 0) assertFinite(rows, this.inputSize, 'predict');
+      this.forwardPass(b, false);
+      out.set(k.f32.subarray(last.output >> 2, (last.output >> 2) + b * this.outputSize), from * this.outputSize);
+    }
+    return out;
+  }
+
+  /** The mean loss over (x, y) and, for classification losses, the accuracy. */
+  evaluate(x: Samples, y: Targets, options: EvaluateOptions = {}): { loss: number; accuracy?: number } {
+    const rows = toRows(x, this.inputSize, 'evaluate: x');
+    assertFinite(rows, this.inputSize, 'evaluate: x');
+    const n = rows.length / this.inputSize;
+    const t = toTargets(y, n, this.outputSize, 'evaluate: y');
+    const def = lossDef(options.loss ?? this.lastLoss ?? this.defaultLoss());
+    const bs = options.batchSize ?? 256;
+    if (!Number.isSafeInteger(bs) || bs < 1) throw new NeuriteError('INVALID_ARGUMENT', 'evaluate: batchSize must be a positive integer');
+    let total = 0;
+    let correct = 0;
+    for (let from = 0; from < n; from += Math.min(bs, MAX_CHUNK)) {
+      const b = Math.min(bs, MAX_CHUNK, n - from);
+      this.ensurePlan(b);
+      this.loadBatch(rows, t, null, from, from + b);
+      this.forwardPass(b, false);
+      total += this.lossValue(def, b) * b;
+      if (def.classification) correct += this.countCorrect(b);
+    }
+    return def.classification ? { loss: total / n, accuracy: correct / n } : { loss: total / n };
+  }
+
+  /** @internal samples of the planned batch whose predicted class matches the target */
+  countCorrect(batch: number): number {
+    const f32 = this.k.f32;
+    const o = this.outputSize;
+    const y = this.layers[this.layers.length - 1].output >> 2;
+    const t = this.plan!.target >> 2;
+    let correct = 0;
+    for (let r = 0; r < batch; r++) {
+      if (o === 1) {
+        if ((f32[y + r] >= 0.5) === (f32[t + r] >= 0.5)) correct++;
+        continue;
+      }
+      let bp = 0;
+      let bt = 0;
+      for (let j = 1; j < o; j++) {
+        if (f32[y + r * o + j] > f32[y + r * o + bp]) bp = j;
+        if (f32[t + r * o + j] > f32[t + r * o + bt]) bt = j;
+      }
+      if (bp === bt) correct++;
+    }
+    return correct;
+  }
+
+  /** @internal the loss used when none is named */
+  defaultLoss(): string {
+    const act = this.layers[this.layers.length - 1].activation?.name;
+    if (act === 'softmax') return 'categoricalCrossentropy';
+    if (act === 'sigmoid') return 'binaryCrossentropy';
+    return 'mse';
+  }
+
+  /** Train on (x, y); resolves with per-epoch history. See FitOptions. */
+  fit(x: Samples, y: Targets, options: FitOptions = {}): Promise<History> {
+    return fit(this, x, y, options);
+  }
+
+  /** Every parameter by PyTorch name and layout: 'dense_0.weight' is [out, in]. Copies. */
+  getWeights(): Record<string, Float32Array> {
+    const f32 = this.k.f32;
+    const out: Record<string, Float32Array> = {};
+    for (const l of this.layers) {
+      for (const p of l.params) {
+        const v = f32.slice(p.ptr >> 2, (p.ptr >> 2) + p.size);
+        out[`${l.name}.${p.name}`] = p.toTorch ? p.toTorch(v) : v;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replace parameters by PyTorch name and layout. Everything is checked before anything is
+   * written, so a bad record leaves the model as it was. With `strict`, every parameter must be
+   * given.
+   */
+  setWeights(record: Record<string, ArrayLike<number>>, options: { strict?: boolean } = {}): void {
+    const f32 = this.k.f32;
+    if (typeof record !== 'object' || record === null) throw new NeuriteError('INVALID_ARGUMENT', 'setWeights: expected a record of name → Float32Array');
+    const slots = new Map<string, ParamSlot>();
+    for (const l of this.layers) for (const p of l.params) slots.set(`${l.name}.${p.name}`, p);
+    const pending: Array<[ParamSlot, Float32Array]> = [];
+    for (const [name, value] of Object.entries(record)) {
+      const p = slots.get(name);
+      if (!p) {
+        throw new NeuriteError('SHAPE_MISMATCH', `setWeights: the model has no parameter ${JSON.stringify(name)} (it has: ${[...slots.keys()].join(', ')})`);
+      }
+      if (!value || typeof value.length !== 'number' || value.length !== p.size) {
+        throw new NeuriteError('SHAPE_MISMATCH',
+          `setWeights: ${name} has ${value?.length} values; its shape [${p.shape.join(', ')}] needs ${p.size}`);
+      }
+      const v = value instanceof Float32Array ? value : Float32Array.from(value);
+      const bad = v.findIndex((e) => !Number.isFinite(e));
+      if (bad >= 0) throw new NeuriteError('NON_FINITE', `setWeights: ${name}[${bad}] is ${v[bad]}`);
+      pending.push([p, p.fromTorch ? p.fromTorch(v) : v]);
+    }
+    if (options.strict) {
+      const missing = [...slots.keys()].filter((n) => !(n in record));
+      if (missing.length) throw new NeuriteError('SHAPE_MISMATCH', `setWeights: missing ${missing.join(', ')}`);
+    }
+    for (const [p, v] of pending) f32.set(v, p.ptr >> 2);
+  }
+
+  /** The topology that rebuilds this model. */
+  topology(): Topology {
+    return { format: 1, inputShape: [...this.inputShape], layers: this.layers.map((l) => l.config()) };
+  }
+
+  /** The model as a safetensors file, topology in `__metadata__.neurite`. */
+  save(): Uint8Array {
+    const w = this.getWeights();
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const l of this.layers) {
+      for (const p of l.params) tensors.set(`${l.name}.${p.name}`, { shape: [...p.shape], data: w[`${l.name}.${p.name}`] });
+    }
+    return writeSafetensors(tensors, { format: 'pt', neurite: JSON.stringify(this.topology()) });
+  }
+
+  /** Number of learnable values. */
+  get parameterCount(): number {
+    return this.layers.reduce((n, l) => n + l.params.reduce((m, p) => m + p.size, 0), 0);
+  }
+
+  /** Release the model's wasm instance and memory; any later call throws DISPOSED. */
+  dispose(): void {
+    this.kernels = null;
+    this.plan = undefined;
+  }
+}

@@ -1,0 +1,84 @@
+// What init() resolves to: one compiled module, and the factories that give each model its own
+// instance of it.
+import { NeuriteError } from './errors';
+import { readSafetensors } from './io/safetensors';
+import { Model, type SequentialOptions, type Topology } from './model';
+import { Perceptron, type PerceptronOptions } from './perceptron';
+import { Kernels, type BuildName } from './wasm';
+
+export interface LoadOptions {
+  /** topology for a bare safetensors file (one without neurite metadata, e.g. from PyTorch) */
+  inputShape?: number[];
+  layers?: SequentialOptions['layers'];
+}
+
+export class Neurite {
+  /** which build runs: 'relaxed', 'simd' or 'scalar' */
+  readonly build: BuildName;
+
+  constructor(readonly module: WebAssembly.Module) {
+    // read the build from the module itself, so a caller-supplied module is reported truthfully
+    this.build = new Kernels(module).build;
+  }
+
+  /** A new model: layers applied in order to inputs of `inputShape`. */
+  sequential(options: SequentialOptions): Model {
+    return new Model(this.module, options);
+  }
+
+  /** A single threshold unit trained by Rosenblatt's rule. */
+  perceptron(options: PerceptronOptions): Perceptron {
+    return new Perceptron(this.module, options);
+  }
+
+  /**
+   * A model from safetensors bytes. The topology comes from the file's metadata, or from
+   * `options` for a bare file; every tensor must match it exactly.
+   */
+  load(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): Model {
+    const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    if (!(data instanceof Uint8Array)) throw new NeuriteError('INVALID_ARGUMENT', 'load: expected a Uint8Array or ArrayBuffer');
+    const file = readSafetensors(data);
+    let topology: Pick<Topology, 'inputShape' | 'layers'>;
+    if (options.layers || options.inputShape) {
+      topology = { inputShape: options.inputShape!, layers: options.layers! };
+    } else {
+      const raw = file.metadata.neurite;
+      if (raw === undefined) {
+        throw new NeuriteError('MALFORMED_FILE', 'load: the file has no neurite topology in its metadata; pass { inputShape, layers }');
+      }
+      let parsed: unknown;
+      try { parsed = JSON.parse(raw); } catch {
+        throw new NeuriteError('MALFORMED_FILE', 'load: the neurite topology in the metadata is not valid JSON');
+      }
+      const t = parsed as Partial<Topology>;
+      if (typeof t !== 'object' || t === null || t.format !== 1) {
+        throw new NeuriteError('MALFORMED_FILE', `load: unsupported topology format ${JSON.stringify((t as { format?: unknown })?.format)} (expected 1)`);
+      }
+      topology = { inputShape: t.inputShape!, layers: t.layers! };
+    }
+    const model = new Model(this.module, { ...topology, seed: 0 });
+    const record: Record<string, Float32Array> = {};
+    for (const [name, t] of file.tensors) {
+      const [layer, param] = name.split('.', 2);
+      const slot = model.layers.find((l) => l.name === layer)?.params.find((p) => p.name === param);
+      if (!slot) {
+        model.dispose();
+        throw new NeuriteError('SHAPE_MISMATCH', `load: the file has a tensor ${JSON.stringify(name)} that the topology does not`);
+      }
+      if (t.shape.length !== slot.shape.length || t.shape.some((d, i) => d !== slot.shape[i])) {
+        model.dispose();
+        throw new NeuriteError('SHAPE_MISMATCH',
+          `load: ${name} has shape [${t.shape.join(', ')}], the topology needs [${slot.shape.join(', ')}]`);
+      }
+      record[name] = t.data;
+    }
+    try {
+      model.setWeights(record, { strict: true });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+}

@@ -1,0 +1,120 @@
+// The only file that touches wasm exports and memory. One Kernels object per model: its own
+// Instance and memory, laid out as
+//   [module data | gemm scratch | persistent: parameters, gradients, optimizer state | transient]
+// Persistent blocks are bump-allocated and live as long as the model; the transient region
+// (activations saved for backward, the current batch) is re-planned whenever its size changes.
+import { NeuriteError } from './errors';
+
+/** The kernel ABI, as exported by assembly/index.ts. Pointers are byte offsets. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  build_id(): number;
+  heap_base(): number;
+  gemm_scratch_bytes(): number;
+  gemm(c: number, a: number, b: number, m: number, n: number, k: number,
+    aRs: number, aCs: number, bRs: number, bCs: number, ldc: number, accumulate: number, scratch: number): void;
+  dense_forward(y: number, x: number, wt: number, bias: number, batch: number, inp: number, out: number, scratch: number): void;
+  dense_backward(dx: number, dwt: number, dbias: number, dy: number, x: number, wt: number,
+    batch: number, inp: number, out: number, scratch: number): void;
+  prelu_forward(y: number, x: number, alpha: number, batch: number, units: number): void;
+  prelu_backward(dx: number, dalpha: number, dy: number, x: number, alpha: number, batch: number, units: number): void;
+  softmax_forward(y: number, x: number, rows: number, cols: number): void;
+  softmax_backward(dx: number, dy: number, y: number, rows: number, cols: number): void;
+  sgd_update(p: number, g: number, n: number, lr: number): void;
+  momentum_update(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
+  adagrad_update(p: number, g: number, s: number, n: number, lr: number, eps: number): void;
+  rmsprop_update(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
+  adam_update(p: number, g: number, m: number, v: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number): void;
+  fill_zero(p: number, n: number): void;
+  axpy(y: number, x: number, n: number, a: number): void;
+  count_nonfinite(p: number, n: number): number;
+  [kernel: string]: any;
+}
+
+export type BuildName = 'relaxed' | 'simd' | 'scalar';
+const BUILD_NAMES: BuildName[] = ['scalar', 'simd', 'relaxed'];
+
+const PAGE = 65536;
+/** Upper bound on one model's memory: a request past it is refused, never attempted. */
+export const MAX_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
+
+export class Kernels {
+  readonly k: KernelExports;
+  readonly build: BuildName;
+  /** gemm scratch, shared by every gemm-based kernel of this instance */
+  readonly scratch: number;
+  private persistentTop: number;
+  private transientBytes = 0;
+  private view: Float32Array;
+
+  constructor(module: WebAssembly.Module) {
+    const instance = new WebAssembly.Instance(module, {});
+    this.k = instance.exports as unknown as KernelExports;
+    this.build = BUILD_NAMES[this.k.build_id()] ?? 'scalar';
+    this.scratch = this.k.heap_base();
+    this.persistentTop = this.scratch + this.k.gemm_scratch_bytes();
+    this.ensure(this.persistentTop);
+    this.view = new Float32Array(this.k.memory.buffer);
+  }
+
+  /** A Float32Array over all of memory; re-created after memory grows (growth detaches it). */
+  get f32(): Float32Array {
+    if (this.view.buffer !== this.k.memory.buffer) this.view = new Float32Array(this.k.memory.buffer);
+    return this.view;
+  }
+
+  /** Reserve `floats` for the model's lifetime (16-byte aligned); returns a byte pointer. */
+  allocPersistent(floats: number): number {
+    const ptr = this.persistentTop;
+    const bytes = align16(floats * 4);
+    this.ensure(ptr + bytes + this.transientBytes);
+    this.persistentTop = ptr + bytes;
+    // the transient region starts at persistentTop, so its plan is void now
+    this.transientBytes = 0;
+    this.f32.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    return ptr;
+  }
+
+  /** Make room for a transient plan of `bytes`; returns its base pointer. */
+  planTransient(bytes: number): number {
+    this.ensure(this.persistentTop + bytes);
+    this.transientBytes = bytes;
+    return this.persistentTop;
+  }
+
+  get memoryBytes(): number {
+    return this.k.memory.buffer.byteLength;
+  }
+
+  private ensure(bytes: number): void {
+    if (bytes > MAX_MEMORY_BYTES) {
+      throw new NeuriteError('TOO_LARGE',
+        `this would need ${Math.ceil(bytes / 2 ** 20)} MiB of model memory; the bound is ${MAX_MEMORY_BYTES / 2 ** 20} MiB`);
+    }
+    const have = this.k.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    // grow geometrically so a sequence of slightly larger plans does not grow every time
+    const want = Math.min(MAX_MEMORY_BYTES, Math.max(bytes, have * 1.5));
+    try {
+      this.k.memory.grow(Math.ceil((want - have) / PAGE));
+    } catch {
+      this.k.memory.grow(Math.ceil((bytes - have) / PAGE));
+    }
+  }
+
+  /** Copy floats into memory at ptr. */
+  write(ptr: number, data: ArrayLike<number>, offset = 0): void {
+    this.f32.set(data as ArrayLike<number>, (ptr >> 2) + offset);
+  }
+
+  /** Copy n floats out of memory at ptr. */
+  read(ptr: number, n: number): Float32Array {
+    const i = ptr >> 2;
+    return this.f32.slice(i, i + n);
+  }
+}
+
+export function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
