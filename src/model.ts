@@ -129,8 +129,7 @@ export class Model {
 
   /** @internal gradients and optimizer state, allocated the first time a fit needs them */
   prepareTraining(spec: OptimizerSpec | undefined): Optimizer {
-    this.k;
-    if (!this.grads) this.grads = this.allocSlots(() => {}, (p, ptr) => { p.grad = ptr; });
+    this.ensureGrads();
     const key = JSON.stringify(spec ?? 'adam');
     if (this.trainer?.key !== key) {
       const opt = makeOptimizer(spec);
@@ -139,6 +138,10 @@ export class Model {
       this.trainer = { key, optimizer: opt, step: 0 };
     }
     return this.trainer.optimizer;
+  }
+
+  private ensureGrads(): void {
+    if (!this.grads) this.grads = this.allocSlots(() => {}, (p, ptr) => { p.grad = ptr; });
   }
 
   /** @internal buffers for a batch: input, targets, every layer's outputs and gradients */
@@ -321,6 +324,40 @@ export class Model {
   /** Train on (x, y); resolves with per-epoch history. See FitOptions. */
   fit(x: Samples, y: Targets, options: FitOptions = {}): Promise<History> {
     return fit(this, x, y, options);
+  }
+
+  /**
+   * Gradients of the batch-mean loss over (x, y) with respect to every parameter, by PyTorch
+   * name and layout, without changing the model: what one training step would follow.
+   */
+  gradients(x: Samples, y: Targets, options: { loss?: string } = {}): Record<string, Float32Array> {
+    const rows = toRows(x, this.inputSize, 'gradients: x');
+    assertFinite(rows, this.inputSize, 'gradients: x');
+    const n = rows.length / this.inputSize;
+    if (n === 0 || n > MAX_CHUNK) throw new NeuriteError('INVALID_ARGUMENT', `gradients: between 1 and ${MAX_CHUNK} samples`);
+    const t = toTargets(y, n, this.outputSize, 'gradients: y');
+    const def = lossDef(options.loss ?? this.lastLoss ?? this.defaultLoss());
+    this.ensureGrads();
+    this.ensurePlan(n);
+    this.loadBatch(rows, t, null, 0, n);
+    this.forwardPass(n, true);
+    const all = this.layers.map((l) => l.trainable);
+    // every layer, frozen or not, so the caller sees each parameter's gradient
+    for (const l of this.layers) l.trainable = true;
+    try {
+      this.backwardPass(def, n);
+    } finally {
+      this.layers.forEach((l, i) => { l.trainable = all[i]; });
+    }
+    const f32 = this.k.f32;
+    const out: Record<string, Float32Array> = {};
+    for (const l of this.layers) {
+      for (const p of l.params) {
+        const g = f32.slice(p.grad >> 2, (p.grad >> 2) + p.size);
+        out[`${l.name}.${p.name}`] = p.toTorch ? p.toTorch(g) : g;
+      }
+    }
+    return out;
   }
 
   /** Every parameter by PyTorch name and layout: 'dense_0.weight' is [out, in]. Copies. */

@@ -13,7 +13,7 @@ const ATOL = 1e-6;
  * How A(m,k) and B(k,n) sit in memory. The kernel only sees strides:
  *   NN  A row-major (m,k), B row-major (k,n)          — x·W
  *   NT  B stored transposed as (n,k): b_rs = 1         — x·Wᵀ
- *   TN  A stored transposed as (k,m): a_rs = 1         — xᵀ·dy
+ *   TN  A stored transposed as (k,m+1): a_rs = 1       — xᵀ·dy (m = 1 reads x with stride 2)
  *   TT  both transposed, with padded leading dims (m = 1 then reads x with stride ≠ 1)
  *   GG  no unit stride anywhere (m = 1 must fall back to the packed path)
  */
@@ -24,7 +24,7 @@ function strides(form: Form, m: number, n: number, k: number) {
   switch (form) {
     case 'NN': return { aRs: k, aCs: 1, bRs: n, bCs: 1 };
     case 'NT': return { aRs: k, aCs: 1, bRs: 1, bCs: k };
-    case 'TN': return { aRs: 1, aCs: m, bRs: n, bCs: 1 };
+    case 'TN': return { aRs: 1, aCs: m + 1, bRs: n, bCs: 1 };
     case 'TT': return { aRs: 1, aCs: m + 2, bRs: 1, bCs: k + 1 };
     case 'GG': return { aRs: 2 * k + 1, aCs: 2, bRs: 3 * n + 1, bCs: 3 };
   }
@@ -52,7 +52,7 @@ const CASES: Case[] = [
   // MC, KC and NC blocking all in one call
   { m: 67, n: 513, k: 300, forms: ['NN', 'NT', 'TN'] },
   // batch 1: b_cs = 1 takes gemv_rows (16- and 4-wide SIMD then scalar), b_rs = 1 gemv_cols
-  // (8-wide dot products then scalar tail); TT reads x with a stride, GG takes the packed path
+  // (8-wide dot products then scalar tail); TN and TT read x with a stride, GG takes the packed path
   ...[[1, 1], [7, 3], [8, 256], [9, 257], [16, 5], [17, 300], [20, 7], [24, 255], [25, 300], [513, 300]].map(
     ([n, k]) => ({ m: 1, n, k }),
   ),
@@ -67,7 +67,10 @@ function fresh(build: Build): RawKernels {
 }
 
 /** Run gemm and gemm_reference on one problem and check both against the float64 reference. */
-function checkGemm(build: Build, rng: Rng, m: number, n: number, k: number, form: Form, accumulate: boolean, ldc: number): void {
+function checkGemm(
+  build: Build, rng: Rng, m: number, n: number, k: number, form: Form, accumulate: boolean, ldc: number,
+  shift = 0, // floats to offset A, B and C by, so SIMD loads and stores are not 16-byte aligned
+): void {
   const kx = fresh(build);
   const s = strides(form, m, n, k);
   const a = rng.array(extent(m, k, s.aRs, s.aCs));
@@ -77,12 +80,17 @@ function checkGemm(build: Build, rng: Rng, m: number, n: number, k: number, form
   const problem: GemmProblem = { m, n, k, a, b, ...s, ldc, accumulate, c0 };
   const expected = gemmRef(problem);
   const scale = gemmScale(problem);
-  const label = `${build} ${form} m=${m} n=${n} k=${k} ldc=${ldc} acc=${+accumulate}`;
+  const label = `${build} ${form} m=${m} n=${n} k=${k} ldc=${ldc} acc=${+accumulate}${shift ? ` shift=${shift}` : ''}`;
 
-  const ap = kx.alloc(a.length, a);
-  const bp = kx.alloc(b.length, b);
-  const cp = kx.alloc(c0.length + GUARD, guarded(c0));
-  const rp = kx.alloc(c0.length + GUARD, guarded(c0));
+  const place = (data: ArrayLike<number>) => {
+    const buf = new Float64Array(shift + data.length);
+    buf.set(data, shift);
+    return kx.alloc(buf.length, buf) + 4 * shift;
+  };
+  const ap = place(a);
+  const bp = place(b);
+  const cp = place(guarded(c0));
+  const rp = place(guarded(c0));
   const args = [m, n, k, s.aRs, s.aCs, s.bRs, s.bCs, ldc, accumulate ? 1 : 0] as const;
   kx.exports.gemm(cp, ap, bp, ...args, kx.scratch);
   kx.exports.gemm_reference(rp, ap, bp, ...args);
@@ -94,8 +102,8 @@ function checkGemm(build: Build, rng: Rng, m: number, n: number, k: number, form
   expectClose(c.subarray(0, c0.length), r.subarray(0, c0.length), { rtol: RTOL, atol: ATOL, scale, label: `gemm vs gemm_reference ${label}` });
   expectGuardIntact(c, c0.length, `gemm C ${label}`);
   // the operands are read-only
-  expect(kx.read(ap, a.length)).toEqual(Float32Array.from(a));
-  expect(kx.read(bp, b.length)).toEqual(Float32Array.from(b));
+  expectClose(kx.read(ap, a.length), a, { rtol: 0, atol: 0, label: `A modified ${label}` });
+  expectClose(kx.read(bp, b.length), b, { rtol: 0, atol: 0, label: `B modified ${label}` });
 }
 
 describe.each(BUILDS)('gemm (%s build)', (build) => {
@@ -105,6 +113,13 @@ describe.each(BUILDS)('gemm (%s build)', (build) => {
       for (const accumulate of [false, true]) {
         for (const ldc of [n, n + 3]) checkGemm(build, rng, m, n, k, form, accumulate, ldc);
       }
+    }
+  });
+
+  it.each([[1, 25, 257], [1, 9, 7], [5, 9, 3], [13, 25, 257], [67, 17, 9]])('unaligned operands m=%i n=%i k=%i', (m, n, k) => {
+    const rng = new Rng(m * n * k + 5);
+    for (const form of FORMS) {
+      for (const shift of [1, 2, 3]) checkGemm(build, rng, m, n, k, form, true, n + 1, shift);
     }
   });
 

@@ -1,0 +1,81 @@
+// Back-propagation through whole models against central finite differences: every activation,
+// every loss (fused and not), through the public gradients() call.
+import { describe, it } from 'vitest';
+import type { Model } from '../../src/node';
+import { expectGradClose } from '../helpers/gradcheck';
+import { runtime } from '../helpers/neurite';
+import { mulberry32 } from '../helpers/reference';
+
+function flat(record: Record<string, Float32Array>, names: string[]): Float64Array {
+  return Float64Array.from(names.flatMap((n) => Array.from(record[n])));
+}
+
+function unflat(theta: Float64Array, like: Record<string, Float32Array>, names: string[]) {
+  const out: Record<string, Float32Array> = {};
+  let o = 0;
+  for (const n of names) {
+    out[n] = Float32Array.from(theta.subarray(o, o + like[n].length));
+    o += like[n].length;
+  }
+  return out;
+}
+
+function check(model: Model, x: number[][], y: number[][], loss: string, label: string) {
+  const w = model.getWeights();
+  const names = Object.keys(w);
+  const analytic = model.gradients(x, y, { loss });
+  const f = (theta: Float64Array) => {
+    model.setWeights(unflat(theta, w, names));
+    return model.evaluate(x, y, { loss }).loss;
+  };
+  expectGradClose(f, flat(w, names), flat(analytic, names), { label, h: 1e-2, rtol: 2e-2, atol: 2e-4 });
+  model.setWeights(w);
+}
+
+type Kind = 'probs' | 'onehot' | 'positive' | 'real' | 'far';
+
+function data(n: number, inputs: number, outputs: number, seed: number, kind: Kind) {
+  const r = mulberry32(seed);
+  const x = Array.from({ length: n }, () => Array.from({ length: inputs }, () => r() * 2 - 1));
+  const y = Array.from({ length: n }, (_, i) => Array.from({ length: outputs }, (_, j) => {
+    if (kind === 'onehot') return j === i % outputs ? 1 : 0;
+    if (kind === 'probs') return r();
+    if (kind === 'positive') return 0.5 + r();
+    if (kind === 'far') return (r() < 0.5 ? -1 : 1) * (2 + r()); // |p − t| stays far from the kink
+    return r() * 2 - 1;
+  }));
+  return { x, y };
+}
+
+describe('model gradients match finite differences', async () => {
+  const nn = await runtime('relaxed');
+
+  for (const act of ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'elu', 'swish', 'gelu', 'softmax']) {
+    it(`hidden ${act}`, () => {
+      const m = nn.sequential({ inputShape: [5], seed: 11, layers: [
+        { type: 'dense', units: 4, activation: act, ...(act === 'leakyRelu' ? { alpha: 0.1 } : {}) },
+        { type: 'dense', units: 3, activation: 'softmax' }] });
+      const { x, y } = data(6, 5, 3, 2, 'onehot');
+      check(m, x, y, 'categoricalCrossentropy', act);
+    });
+  }
+
+  const cases: Array<[string, string, Kind]> = [
+    ['mse', 'linear', 'real'], ['mae', 'linear', 'far'], ['mape', 'linear', 'positive'],
+    ['msle', 'relu', 'positive'], ['sse', 'tanh', 'real'],
+    ['binaryCrossentropy', 'sigmoid', 'probs'], // fused with the sigmoid
+    ['binaryCrossentropy', 'softmax', 'probs'], // on probabilities, not fused
+    ['categoricalCrossentropy', 'softmax', 'onehot'], // fused with the softmax
+    ['categoricalCrossentropy', 'sigmoid', 'onehot'], // on probabilities, not fused
+    ['mse', 'softmax', 'probs'], // softmax backward on its own
+  ];
+  for (const [loss, last, kind] of cases) {
+    it(`${loss} after ${last}`, () => {
+      const m = nn.sequential({ inputShape: [4], seed: 5, layers: [
+        { type: 'dense', units: 5, activation: 'tanh' },
+        { type: 'dense', units: 3, activation: last }] });
+      const { x, y } = data(5, 4, 3, 9, kind);
+      check(m, x, y, loss, `${loss}/${last}`);
+    });
+  }
+});
