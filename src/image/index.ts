@@ -42,7 +42,7 @@ function sniffOther(bytes: Uint8Array): string {
 export async function decodeImage(
   bytes: Uint8Array,
   inflate: Inflate = inflateWithStreams,
-  opts: DecodeOptions = {},
+  opts?: DecodeOptions,
 ): Promise<GrayImage> {
   if (!(bytes instanceof Uint8Array)) throw new NeuriteError('INVALID_ARGUMENT', 'image bytes must be a Uint8Array');
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47])) return decodePng(bytes, inflate, opts);

@@ -53,9 +53,9 @@ class Tokens {
   }
 }
 
-export function decodePgm(bytes: Uint8Array, opts: DecodeOptions = {}): GrayImage {
+export function decodePgm(bytes: Uint8Array, opts?: DecodeOptions): GrayImage {
   if (!(bytes instanceof Uint8Array)) throw new NeuriteError('INVALID_ARGUMENT', 'pgm: bytes must be a Uint8Array');
-  const maxPixels = resolveMaxPixels(opts.maxPixels);
+  const maxPixels = resolveMaxPixels(opts?.maxPixels);
   const magic = bytes.length >= 2 ? String.fromCharCode(bytes[0], bytes[1]) : '';
   if (magic in OTHER_NETPBM) throw new NeuriteError('UNSUPPORTED', `pgm: ${OTHER_NETPBM[magic]} files are not supported; convert to PGM or PNG`);
   if (magic !== 'P2' && magic !== 'P5') throw malformed('bad magic (expected P2 or P5)');

@@ -84,6 +84,10 @@ export async function inflateWithStreams(
   data: Uint8Array,
   maxBytes: number = DEFAULT_MAX_INFLATED_BYTES,
 ): Promise<Uint8Array> {
+  if (!(data instanceof Uint8Array)) throw new NeuriteError('INVALID_ARGUMENT', 'inflate: data must be a Uint8Array');
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 0)) {
+    throw new NeuriteError('INVALID_ARGUMENT', `inflate: maxBytes must be a number >= 0, got ${String(maxBytes)}`);
+  }
   if (typeof DecompressionStream !== 'function') {
     throw new NeuriteError('UNSUPPORTED', 'DecompressionStream is not available here; pass your own inflate function');
   }
@@ -320,10 +324,10 @@ async function runInflate(inflate: Inflate, data: Uint8Array, expected: number):
  * size the header implies). A caller-supplied inflate is responsible for
  * bounding its own output, e.g. inflateSync(d, { maxOutputLength }).
  */
-export async function decodePng(bytes: Uint8Array, inflate: Inflate, opts: DecodeOptions = {}): Promise<GrayImage> {
+export async function decodePng(bytes: Uint8Array, inflate: Inflate, opts?: DecodeOptions): Promise<GrayImage> {
   if (!(bytes instanceof Uint8Array)) throw new NeuriteError('INVALID_ARGUMENT', 'png: bytes must be a Uint8Array');
   if (typeof inflate !== 'function') throw new NeuriteError('INVALID_ARGUMENT', 'png: inflate must be a function');
-  const maxPixels = resolveMaxPixels(opts.maxPixels);
+  const maxPixels = resolveMaxPixels(opts?.maxPixels);
   if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw malformed('bad signature (not a PNG file)');
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -85,7 +85,7 @@ export function centerOfMass(data: Float32Array, width: number, height: number):
 interface Taps {
   offsets: Int32Array; // taps of output i are [offsets[i], offsets[i + 1])
   index: Int32Array;
-  weight: Float32Array;
+  weight: Float64Array; // doubles, so weights of a constant area sum to exactly 1 after rounding
 }
 
 /**
@@ -121,7 +121,7 @@ function axisTaps(srcLen: number, dstLen: number): Taps {
     }
   }
   offsets[dstLen] = index.length;
-  return { offsets, index: Int32Array.from(index), weight: Float32Array.from(weight) };
+  return { offsets, index: Int32Array.from(index), weight: Float64Array.from(weight) };
 }
 
 /**
@@ -136,7 +136,7 @@ export function resizeArea(src: GrayImage, width: number, height: number): GrayI
   const sw = src.width, sh = src.height;
   const tx = axisTaps(sw, width);
   const ty = axisTaps(sh, height);
-  const tmp = new Float32Array(width * sh); // horizontal pass
+  const tmp = new Float64Array(width * sh); // horizontal pass, kept in double precision
   for (let y = 0; y < sh; y++) {
     for (let x = 0; x < width; x++) {
       let acc = 0;
@@ -145,11 +145,14 @@ export function resizeArea(src: GrayImage, width: number, height: number): GrayI
     }
   }
   const out = new Float32Array(width * height); // vertical pass
+  const acc = new Float64Array(width); // summing in float32 would turn a solid 1 into 0.99999988
   for (let y = 0; y < height; y++) {
+    acc.fill(0);
     for (let t = ty.offsets[y]; t < ty.offsets[y + 1]; t++) {
       const w = ty.weight[t], row = ty.index[t] * width;
-      for (let x = 0; x < width; x++) out[y * width + x] += w * tmp[row + x];
+      for (let x = 0; x < width; x++) acc[x] += w * tmp[row + x];
     }
+    out.set(acc, y * width);
   }
   return { width, height, data: out };
 }
@@ -159,9 +162,9 @@ export function resizeArea(src: GrayImage, width: number, height: number): GrayI
  * side scaled to 20 px, its centre of mass moved (by whole pixels, like MNIST)
  * to (14, 14). An image with no visible ink returns all zeros.
  */
-export function toMnist(img: GrayImage, opts: MnistOptions = {}): Float32Array {
+export function toMnist(img: GrayImage, opts?: MnistOptions): Float32Array {
   checkImage(img);
-  const invertOpt = opts.invert ?? 'auto';
+  const invertOpt = opts?.invert ?? 'auto';
   if (invertOpt !== 'auto' && typeof invertOpt !== 'boolean') {
     throw new NeuriteError('INVALID_ARGUMENT', `invert must be true, false or 'auto', got ${String(invertOpt)}`);
   }
