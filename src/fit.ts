@@ -98,12 +98,11 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
   const shuffle = options.shuffle ?? true;
   const yieldEvery = options.yieldEvery ?? 16;
   const history: History = { epochs: 0, loss: [], accuracy: [], valLoss: [], valAccuracy: [] };
-  const good = model.snapshot();
   let lastYield = now();
+  const stepsAtStart = trainer.step;
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     if (shuffle) model.rng.shuffle(order);
-    model.snapshot(good);
     let lossSum = 0;
     let correct = 0;
     let batchIndex = 0;
@@ -114,9 +113,11 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
       model.loadBatch(rows, targets, shuffle ? order : null, from, from + b);
       model.forwardPass(b, true);
       const loss = model.lossValue(def, b);
-      if (!Number.isFinite(loss)) diverged(model, good, `the loss became ${loss}`, epoch, batchIndex);
+      // the previous step led here: undo it (with its update applied, the loss is not finite)
+      if (!Number.isFinite(loss)) diverged(model, trainer.step > stepsAtStart, `the loss became ${loss}`, epoch, batchIndex);
       model.backwardPass(def, b);
-      if (model.nonFiniteGrads() > 0) diverged(model, good, 'a gradient became non-finite', epoch, batchIndex);
+      if (model.nonFiniteGrads() > 0) diverged(model, trainer.step > stepsAtStart, 'a gradient became non-finite', epoch, batchIndex);
+      model.keepGood();
       if (def.classification) correct += model.countCorrect(b);
       trainer.step++;
       for (let i = first; i < model.layers.length; i++) {
@@ -124,7 +125,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
         if (!layer.trainable) continue;
         for (const p of layer.params) opt.update(model.k, p.ptr, p.grad, p.state, p.size, trainer.step);
       }
-      if (model.nonFiniteParams() > 0) diverged(model, good, 'a weight overflowed', epoch, batchIndex);
+      if (model.nonFiniteParams() > 0) diverged(model, true, 'a weight overflowed', epoch, batchIndex);
       lossSum += loss * b;
       if (options.onBatchEnd) await options.onBatchEnd(batchIndex, { loss, epoch });
       if (now() - lastYield >= yieldEvery) {
@@ -146,9 +147,10 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
   return history;
 }
 
-function diverged(model: Model, good: Float32Array, what: string, epoch: number, batch: number): never {
-  // the failing step's update has not been applied unless a weight itself overflowed
-  if (model.nonFiniteParams() > 0) model.restore(good);
+// The weights go back to the last ones whose loss and gradients were finite. Before the first
+// step of this fit there is nothing to undo: the weights are as the caller left them.
+function diverged(model: Model, undo: boolean, what: string, epoch: number, batch: number): never {
+  if (undo) model.restoreGood();
   throw new NeuriteError('DIVERGED',
     `fit: training diverged in epoch ${epoch}, batch ${batch}: ${what}. The weights are the last good ones; try a smaller learning rate.`);
 }

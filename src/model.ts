@@ -59,6 +59,7 @@ export class Model {
   private kernels: Kernels | null;
   private readonly params: { ptr: number; floats: number };
   private grads?: { ptr: number; floats: number };
+  private good?: { ptr: number; floats: number };
   private plan?: Plan;
   /** @internal the optimizer kept between fits with the same settings, and its step count */
   trainer?: { key: string; optimizer: Optimizer; step: number };
@@ -142,6 +143,10 @@ export class Model {
 
   private ensureGrads(): void {
     if (!this.grads) this.grads = this.allocSlots(() => {}, (p, ptr) => { p.grad = ptr; });
+    if (!this.good) {
+      this.good = { ptr: this.k.allocPersistent(this.params.floats), floats: this.params.floats };
+      this.plan = undefined;
+    }
   }
 
   /** @internal buffers for a batch: input, targets, every layer's outputs and gradients */
@@ -218,14 +223,18 @@ export class Model {
   /** @internal count of non-finite values among gradients / parameters */
   nonFiniteGrads(): number { return this.k.k.count_nonfinite(this.grads!.ptr, this.grads!.floats); }
   nonFiniteParams(): number { return this.k.k.count_nonfinite(this.params.ptr, this.params.floats); }
-  /** @internal copy of every parameter (internal layout), to restore after a failed step */
-  snapshot(into?: Float32Array): Float32Array {
+  /**
+   * @internal keep a copy of the parameters whose loss was just seen to be finite, so a step
+   * that leads to a non-finite loss can be undone
+   */
+  keepGood(): void {
     const f32 = this.k.f32;
-    const i = this.params.ptr >> 2;
-    if (into) { into.set(f32.subarray(i, i + this.params.floats)); return into; }
-    return f32.slice(i, i + this.params.floats);
+    f32.copyWithin(this.good!.ptr >> 2, this.params.ptr >> 2, (this.params.ptr >> 2) + this.params.floats);
   }
-  restore(snap: Float32Array): void { this.k.f32.set(snap, this.params.ptr >> 2); }
+  restoreGood(): void {
+    const f32 = this.k.f32;
+    f32.copyWithin(this.params.ptr >> 2, this.good!.ptr >> 2, (this.good!.ptr >> 2) + this.params.floats);
+  }
 
   /** @internal copy samples `idx[from..to)` of x (and their targets) into the planned batch */
   loadBatch(x: Float32Array, t: Float32Array | null, idx: ArrayLike<number> | null, from: number, to: number): void {

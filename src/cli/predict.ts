@@ -11,7 +11,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (!file || !image) throw new Error('usage: neurite predict <model.safetensors> <image.png|.pgm>');
   const nn = await init();
   const model = nn.load(readFileSync(file));
-  const img = await decodeImage(readFileSync(image), (d) => inflateSync(d));
+  // bound the inflated size: the PNG decoder cannot bound an inflate it did not build
+  const img = await decodeImage(readFileSync(image), (d: Uint8Array) => inflateSync(d, { maxOutputLength: 256 * 2 ** 20 }));
   const pixels = toMnist(img);
   const t0 = performance.now();
   const probs = model.predict(pixels);

@@ -76,7 +76,7 @@ export function gradcheck(
   for (let i = 0; i < x.length; i++) {
     const err = Math.abs(numeric[i] - ana[i]);
     const r = Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.max(Math.abs(numeric[i]), Math.abs(ana[i])));
-    if (!(err <= maxError)) maxError = err; // NaN propagates
+    if (!Number.isNaN(maxError) && !(err <= maxError)) maxError = err; // a NaN sticks
     if (worst < 0 || r > ratio) {
       worst = i;
       ratio = r;

@@ -1,6 +1,6 @@
 // dense_forward / dense_backward / column_sum against the float64 reference in every build, plus
 // a finite-difference check of the whole layer (dx, dwt, dbias) through loss = Σ y·r.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
 import { Rng, abs, add, denseBackwardRef, denseForwardRef, expectClose, expectGuardIntact, guarded, GUARD } from '../helpers/reference';
 import { expectGradClose } from '../helpers/gradcheck';
@@ -25,6 +25,10 @@ function fresh(build: Build): RawKernels {
   return k;
 }
 
+/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
+ * past its end feeds the sentinel into the result, where the comparison sees it. */
+const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
+
 /** Byte-for-byte copy of the whole instance memory. */
 const snapshot = (k: RawKernels) => new Int32Array(k.exports.memory.buffer.slice(0));
 
@@ -48,8 +52,8 @@ describe.each(BUILDS)('dense (%s build)', (build) => {
     const wt = rng.array(inp * out);
     const bias = rng.array(out);
     const y0 = rng.array(batch * out, 5, 6); // stale contents: must be overwritten
-    const yp = k.alloc(y0.length + GUARD, guarded(y0));
-    k.exports.dense_forward(yp, k.alloc(x.length, x), k.alloc(wt.length, wt), k.alloc(out, bias), batch, inp, out, k.scratch);
+    const yp = put(k, y0);
+    k.exports.dense_forward(yp, put(k, x), put(k, wt), put(k, bias), batch, inp, out, k.scratch);
     const y = k.read(yp, y0.length + GUARD);
     const scale = denseForwardRef(abs(x), abs(wt), abs(bias), batch, inp, out);
     expectClose(y.subarray(0, y0.length), denseForwardRef(x, wt, bias, batch, inp, out), { rtol: RTOL, atol: ATOL, scale, label: 'y' });
@@ -150,8 +154,8 @@ describe.each(BUILDS)('dense (%s build)', (build) => {
       const rng = new Rng(rows * 100 + cols);
       const m = rng.mixed(rows * cols, [0, -1, 1e4, -2.5, 1e-3]);
       const s0 = rng.array(cols, -3, 3);
-      const sp = k.alloc(cols + GUARD, guarded(s0));
-      k.exports.column_sum(sp, k.alloc(m.length, m), rows, cols);
+      const sp = put(k, s0);
+      k.exports.column_sum(sp, put(k, m), rows, cols);
       const expected = Float64Array.from(s0);
       const scale = abs(s0);
       for (let r = 0; r < rows; r++) {

@@ -129,6 +129,10 @@ function fresh(build: Build): RawKernels {
   return k;
 }
 
+/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
+ * past its end feeds the sentinel into the result, where the comparison sees it. */
+const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
+
 /** What the fused losses' backward takes: y = act(z), computed by the kernel's own activation. */
 function savedOutput(k: RawKernels, c: LossCase, zp: number, batch: number, n: number): number {
   if (!c.fused) return zp;
@@ -150,8 +154,8 @@ describe.each(BUILDS)('losses (%s build)', (build) => {
       const rng = new Rng(batch * 401 + n * 7 + name.length);
       const m = batch * n;
       const { p, t } = c.edge(rng, batch, n);
-      const pp = k.alloc(m, p);
-      const tp = k.alloc(m, t);
+      const pp = put(k, p);
+      const tp = put(k, t);
 
       const loss = forward(k, pp, tp, batch, n);
       expect(Number.isFinite(loss)).toBe(true);
@@ -160,7 +164,7 @@ describe.each(BUILDS)('losses (%s build)', (build) => {
       const yp = savedOutput(k, c, pp, batch, n);
       const y = k.read(yp, m);
       const dp0 = rng.array(m, -3, 3);
-      const dpp = k.alloc(m + GUARD, guarded(dp0));
+      const dpp = put(k, dp0);
       k.exports[`${name}_backward`](dpp, yp, tp, batch, n);
       const g = ref.backward(y, t, batch, n);
       const dp = k.read(dpp, m + GUARD);

@@ -15,10 +15,14 @@ function fresh(build: Build): RawKernels {
   return k;
 }
 
+/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
+ * past its end feeds the sentinel into the result, where the comparison sees it. */
+const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
+
 describe.each(BUILDS)('memory helpers (%s build)', (build) => {
   it.each(SIZES)('fill_zero n=%i zeroes exactly n floats', (n) => {
     const k = fresh(build);
-    const p = k.alloc(n + GUARD, guarded(new Rng(n).mixed(n, SPECIALS)));
+    const p = put(k, new Rng(n).mixed(n, SPECIALS));
     k.exports.fill_zero(p, n);
     const out = k.read(p, n + GUARD);
     for (let i = 0; i < n; i++) expect(Object.is(out[i], 0)).toBe(true); // +0, not −0
@@ -27,7 +31,7 @@ describe.each(BUILDS)('memory helpers (%s build)', (build) => {
 
   it('fill_zero with a negative count writes nothing', () => {
     const k = fresh(build);
-    const p = k.alloc(GUARD, guarded([]));
+    const p = put(k, []);
     k.exports.fill_zero(p, -4);
     expectGuardIntact(k.read(p, GUARD), 0, 'fill_zero(-4)');
   });
@@ -38,8 +42,8 @@ describe.each(BUILDS)('memory helpers (%s build)', (build) => {
     const x = rng.mixed(n, [0, -1, 1e4, -0, -2.5, 1e-3]);
     for (const a of [0, 1, -1, 0.375, -1e3]) {
       const y0 = rng.mixed(n, [1, 0, -1e4, -3, 2e3]);
-      const yp = k.alloc(n + GUARD, guarded(y0));
-      k.exports.axpy(yp, k.alloc(n, x), n, a);
+      const yp = put(k, y0);
+      k.exports.axpy(yp, put(k, x), n, a);
       const fa = Math.fround(a);
       const expected = y0.map((v, i) => v + fa * x[i]);
       const scale = y0.map((v, i) => Math.abs(v) + Math.abs(fa * x[i]));

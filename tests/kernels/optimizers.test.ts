@@ -27,10 +27,26 @@ interface Optimizer {
   ref(p: Float64Array, g: Float64Array, s: Float64Array[], t: number): void;
 }
 
-const ADAM = { lr: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8 };
 /** the bias corrections the host passes for step t, as the f32 the kernel receives */
 const bc = (beta: number, t: number) => fr(1 - fr(beta) ** t);
 
+const adagrad = (lr: number, eps: number): Optimizer => ({
+  states: 1,
+  kernel: (k, p, g, [s], n) => k.exports.adagrad_update(p, g, s, n, lr, eps),
+  ref: (p, g, [s]) => adagradRef(p, g, s, fr(lr), fr(eps)),
+});
+const rmsprop = (lr: number, rho: number, eps: number): Optimizer => ({
+  states: 1,
+  kernel: (k, p, g, [s], n) => k.exports.rmsprop_update(p, g, s, n, lr, rho, eps),
+  ref: (p, g, [s]) => rmspropRef(p, g, s, fr(lr), fr(rho), fr(eps)),
+});
+const adam = (lr: number, b1: number, b2: number, eps: number): Optimizer => ({
+  states: 2,
+  kernel: (k, p, g, [m, v], n, t) => k.exports.adam_update(p, g, m, v, n, lr, b1, b2, eps, bc(b1, t), bc(b2, t)),
+  ref: (p, g, [m, v], t) => adamRef(p, g, m, v, fr(lr), fr(b1), fr(b2), fr(eps), bc(b1, t), bc(b2, t)),
+});
+
+// The usual hyper-parameters, plus a large ε, which pins down where ε enters each formula.
 const OPTIMIZERS: Record<string, Optimizer> = {
   sgd: {
     states: 0,
@@ -47,23 +63,12 @@ const OPTIMIZERS: Record<string, Optimizer> = {
     kernel: (k, p, g, [v], n) => k.exports.momentum_update(p, g, v, n, 0.1, 0.9, 1),
     ref: (p, g, [v]) => momentumRef(p, g, v, fr(0.1), fr(0.9), true),
   },
-  adagrad: {
-    states: 1,
-    kernel: (k, p, g, [s], n) => k.exports.adagrad_update(p, g, s, n, 0.1, 1e-10),
-    ref: (p, g, [s]) => adagradRef(p, g, s, fr(0.1), fr(1e-10)),
-  },
-  rmsprop: {
-    states: 1,
-    kernel: (k, p, g, [s], n) => k.exports.rmsprop_update(p, g, s, n, 0.01, 0.99, 1e-8),
-    ref: (p, g, [s]) => rmspropRef(p, g, s, fr(0.01), fr(0.99), fr(1e-8)),
-  },
-  adam: {
-    states: 2,
-    kernel: (k, p, g, [m, v], n, t) =>
-      k.exports.adam_update(p, g, m, v, n, ADAM.lr, ADAM.b1, ADAM.b2, ADAM.eps, bc(ADAM.b1, t), bc(ADAM.b2, t)),
-    ref: (p, g, [m, v], t) =>
-      adamRef(p, g, m, v, fr(ADAM.lr), fr(ADAM.b1), fr(ADAM.b2), fr(ADAM.eps), bc(ADAM.b1, t), bc(ADAM.b2, t)),
-  },
+  adagrad: adagrad(0.1, 1e-10),
+  'adagrad ε=0.5': adagrad(0.1, 0.5),
+  rmsprop: rmsprop(0.01, 0.99, 1e-8),
+  'rmsprop ε=0.5': rmsprop(0.01, 0.9, 0.5),
+  adam: adam(0.01, 0.9, 0.999, 1e-8),
+  'adam ε=0.5': adam(0.1, 0.8, 0.99, 0.5),
 };
 
 const kernels = new Map<Build, RawKernels>();
@@ -73,6 +78,10 @@ function fresh(build: Build): RawKernels {
   k.reset();
   return k;
 }
+
+/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
+ * past its end feeds the sentinel into the result, where the comparison sees it. */
+const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 
 /**
  * Run `steps` updates with fresh gradients each step, comparing p and state after every step
@@ -87,9 +96,9 @@ function checkOptimizer(build: Build, name: string, n: number, steps: number): v
   const rng = new Rng(n * 1009 + steps * 13 + name.length);
   const p = rng.mixed(n, P_SPECIALS, -2, 2);
   const state = Array.from({ length: opt.states }, () => new Float64Array(n)); // PyTorch starts at 0
-  const pp = k.alloc(n + GUARD, guarded(p));
-  const sp = state.map((s) => k.alloc(n + GUARD, guarded(s)));
-  const gp = k.alloc(n);
+  const pp = put(k, p);
+  const sp = state.map((s) => put(k, s));
+  const gp = put(k, new Float64Array(n));
   const pScale = new Float64Array(n);
   const sScale = state.map(() => new Float64Array(n));
   const grow = (scale: Float64Array, before: Float64Array, after: Float64Array) => {
