@@ -233,8 +233,11 @@ export function gemm(
   const stage = pb + (<usize>(KC * NC) << 2);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
+    // split K into equal blocks of at most KC, so no block is a short, overhead-bound tail
+    const kblocks = (k + KC - 1) / KC;
+    const kstep = (k + kblocks - 1) / kblocks;
+    for (let pc = 0; pc < k; pc += kstep) {
+      const kc = min(kstep, k - pc);
       const acc = accumulate != 0 || pc > 0;
       pack_b(pb, b + (<usize>(pc * b_rs + jc * b_cs) << 2), b_rs, b_cs, kc, nc);
       for (let ic = 0; ic < m; ic += MC) {
