@@ -135,7 +135,7 @@ export function swish_backward(dx: usize, dy: usize, x: usize, y: usize, n: i32,
 
 // erf by Abramowitz & Stegun 7.1.26 in f64: absolute error below 1.5e-7, under f32's resolution
 // near the values GELU cares about.
-@inline function erf(x: f64): f64 {
+@inline export function erf(x: f64): f64 {
   const s: f64 = x < 0 ? -1 : 1;
   const ax = Math.abs(x);
   const t = 1.0 / (1.0 + 0.3275911 * ax);

@@ -16,7 +16,7 @@ const NC: i32 = 512;
 export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
 
 // dst: panels of MR rows, each laid out [k][MR]; a points at A(i0, k0).
-@inline function pack_a(dst: usize, a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
+@inline export function pack_a(dst: usize, a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
   for (let p = 0; p < mc; p += MR) {
     const rows = min(MR, mc - p);
     const base = a + (<usize>(p * rs) << 2);
@@ -43,7 +43,7 @@ export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
 }
 
 // dst: panels of NR columns, each laid out [k][NR]; b points at B(k0, j0).
-@inline function pack_b(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
+@inline export function pack_b(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
   for (let p = 0; p < nc; p += NR) {
     const cols = min(NR, nc - p);
     const base = b + (<usize>(p * cs) << 2);
