@@ -1,5 +1,6 @@
 // One ES module build for every runtime: dist/index.js (browsers, Deno, bundlers),
-// dist/node.js (Node: reads the wasm with fs), dist/cli.js (the `neurite` command), their
+// dist/node.js (Node: reads the wasm with fs), dist/image.js (image decoding and MNIST-style
+// preprocessing, a separate entry so pages that do not need it do not ship it), dist/cli.js (the `neurite` command), their
 // type declarations, and the wasm builds copied beside them.
 import typescript from '@rollup/plugin-typescript';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
@@ -15,7 +16,7 @@ const copyWasm = {
 };
 
 export default {
-  input: { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' },
+  input: { index: 'src/index.ts', node: 'src/node.ts', image: 'src/image/index.ts', cli: 'src/cli/main.ts' },
   output: {
     dir: 'dist',
     format: 'es',
