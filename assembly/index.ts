@@ -28,7 +28,9 @@ export {
   softmax_crossentropy_forward, softmax_crossentropy_backward,
 } from './losses';
 export { sgd_update, momentum_update, adagrad_update, rmsprop_update, adam_update } from './optimizers';
-export { fill_zero, axpy, count_nonfinite } from './memory';
+export { fill_zero, axpy, count_nonfinite, add_forward, dropout_forward, dropout_backward } from './memory';
+export { im2col, col2im, conv2d_forward, conv2d_backward } from './conv';
+export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward } from './pool';
 
 import { GEMM_SCRATCH_BYTES } from './gemm';
 

@@ -33,3 +33,21 @@ export function count_nonfinite(p: usize, n: i32): i32 {
   }
   return c;
 }
+
+/** y(n) = a(n) + b(n): the join of a residual connection */
+export function add_forward(y: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.add(v128.load(at(a, i)), v128.load(at(b, i))));
+  }
+  for (; i < n; i++) store<f32>(at(y, i), load<f32>(at(a, i)) + load<f32>(at(b, i)));
+}
+
+/** y(n) = x(n)·mask(n): dropout, with the mask (0 or 1/(1−rate)) drawn by the host's seeded RNG */
+export function dropout_forward(y: usize, x: usize, mask: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(at(y, i), load<f32>(at(x, i)) * load<f32>(at(mask, i)));
+}
+/** dx(n) += dy(n)·mask(n) */
+export function dropout_backward(dx: usize, dy: usize, mask: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(at(dx, i), load<f32>(at(dx, i)) + load<f32>(at(dy, i)) * load<f32>(at(mask, i)));
+}

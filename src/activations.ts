@@ -1,5 +1,6 @@
 // The table of activations: which kernel pair each name calls and its default parameter.
 import { NeuriteError } from './errors';
+import type { Kernels } from './wasm';
 
 export interface ActivationDef {
   /** name as written in a topology */
@@ -32,6 +33,14 @@ export const ACTIVATIONS: ReadonlyMap<string, ActivationDef> = new Map(([
   { name: 'softmax', kernel: 'softmax', differentiable: true, rowwise: true, init: 'glorot' },
 ] as ActivationDef[]).map((a) => [a.name, a]));
 
+/** The activation and its parameter from a layer config `{ activation?, alpha? }`. */
+export function activationOf(cfg: { activation?: unknown; alpha?: unknown }, where: string): [ActivationDef, number] {
+  const def = activation(cfg.activation ?? 'linear', where);
+  const a = cfg.alpha ?? def.defaultAlpha ?? 0;
+  if (typeof a !== 'number' || !Number.isFinite(a)) throw new NeuriteError('INVALID_ARGUMENT', `${where}: alpha must be a finite number`);
+  return [def, a];
+}
+
 export function activation(name: unknown, where: string): ActivationDef {
   const def = typeof name === 'string' ? ACTIVATIONS.get(name) : undefined;
   if (!def) {
@@ -39,4 +48,28 @@ export function activation(name: unknown, where: string): ActivationDef {
       `${where}: unknown activation ${JSON.stringify(name)} (known: ${[...ACTIVATIONS.keys()].join(', ')})`);
   }
   return def;
+}
+
+/**
+ * y = f(x) for `rows` samples of `cols` values. `learned` is the PReLU slope block (one per
+ * column). Linear layers alias y and x and call nothing.
+ */
+export function activationForward(k: Kernels, def: ActivationDef, alpha: number, y: number, x: number,
+  rows: number, cols: number, learned = 0): void {
+  if (def.name === 'linear') return;
+  if (def.learned) k.k.prelu_forward(y, x, learned, rows, cols);
+  else if (def.rowwise) k.k.softmax_forward(y, x, rows, cols);
+  else k.k[`${def.kernel}_forward`](y, x, rows * cols, alpha);
+}
+
+/** dx += f'(x)·dy; `dlearned` receives the PReLU slopes' gradient. */
+export function activationBackward(k: Kernels, def: ActivationDef, alpha: number, dx: number, dy: number,
+  x: number, y: number, rows: number, cols: number, where: string, learned = 0, dlearned = 0): void {
+  if (def.name === 'linear') return;
+  if (!def.differentiable) {
+    throw new NeuriteError('UNSUPPORTED', `${where}: the ${def.name} activation has no gradient; it cannot be trained by back-propagation (use the perceptron rule, or a differentiable activation)`);
+  }
+  if (def.learned) k.k.prelu_backward(dx, dlearned, dy, x, learned, rows, cols);
+  else if (def.rowwise) k.k.softmax_backward(dx, dy, y, rows, cols);
+  else k.k[`${def.kernel}_backward`](dx, dy, x, y, rows * cols, alpha);
 }

@@ -153,16 +153,18 @@ export class Model {
   ensurePlan(batch: number): Plan {
     const k = this.k;
     if (this.plan && this.plan.batch === batch) return this.plan;
+    const workspace = align16(Math.max(...this.layers.map((l) => l.workspaceFloats)) * 4);
     const fwdFloats = this.layers.reduce((n, l) => n + align16(l.forwardFloats * batch * 4) / 4, 0);
     const gradFloats = this.layers.reduce((n, l) => n + align16(l.gradFloats * batch * 4) / 4, 0);
     const xBytes = align16(this.inputSize * batch * 4);
     const tBytes = align16(this.outputSize * batch * 4);
-    const base = k.planTransient(xBytes + tBytes + (fwdFloats + gradFloats) * 4);
+    const base = k.planTransient(xBytes + tBytes + (fwdFloats + gradFloats) * 4 + workspace);
     const gradStart = base + xBytes + tBytes + fwdFloats * 4;
+    const work = gradStart + gradFloats * 4;
     let fwd = base + xBytes + tBytes;
     let grad = gradStart;
     for (const l of this.layers) {
-      l.bind(fwd, grad, batch);
+      l.bind(fwd, grad, batch, work);
       fwd += align16(l.forwardFloats * batch * 4);
       grad += align16(l.gradFloats * batch * 4);
     }
@@ -177,7 +179,7 @@ export class Model {
     const k = this.k;
     let x = this.plan!.x;
     for (const l of this.layers) {
-      l.forward(k, x, batch, training);
+      l.forward(k, x, batch, training, this.rng);
       x = l.output;
     }
   }

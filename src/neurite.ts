@@ -2,6 +2,7 @@
 // instance of it.
 import { NeuriteError } from './errors';
 import { readSafetensors } from './io/safetensors';
+import type { ParamSlot } from './layers/index';
 import { Model, type SequentialOptions, type Topology } from './model';
 import { Perceptron, type PerceptronOptions } from './perceptron';
 import { Kernels, type BuildName } from './wasm';
@@ -58,10 +59,10 @@ export class Neurite {
       topology = { inputShape: t.inputShape!, layers: t.layers! };
     }
     const model = new Model(this.module, { ...topology, seed: 0 });
+    const slots = new Map<string, ParamSlot>(model.layers.flatMap((l) => l.params.map((p): [string, ParamSlot] => [`${l.name}.${p.name}`, p])));
     const record: Record<string, Float32Array> = {};
     for (const [name, t] of file.tensors) {
-      const [layer, param] = name.split('.', 2);
-      const slot = model.layers.find((l) => l.name === layer)?.params.find((p) => p.name === param);
+      const slot = slots.get(name);
       if (!slot) {
         model.dispose();
         throw new NeuriteError('SHAPE_MISMATCH', `load: the file has a tensor ${JSON.stringify(name)} that the topology does not`);

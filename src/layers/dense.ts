@@ -1,9 +1,9 @@
 // Fully connected layer with a fused bias and an optional activation.
-import { activation, type ActivationDef } from '../activations';
+import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { floatsOf, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { initUniform, paramSlot, type Layer, type LayerConfig, type ParamSlot } from './layer';
 
 export interface DenseConfig extends LayerConfig {
   type: 'dense';
@@ -23,10 +23,6 @@ function transpose(src: Float32Array, rows: number, cols: number): Float32Array 
   return out;
 }
 
-function slot(name: string, shape: number[], extra: Partial<ParamSlot> = {}): ParamSlot {
-  return { name, shape, size: floatsOf(shape), ptr: 0, grad: 0, state: [], ...extra };
-}
-
 export class Dense implements Layer {
   readonly type = 'dense';
   trainable = true;
@@ -36,6 +32,7 @@ export class Dense implements Layer {
   readonly activation: ActivationDef;
   readonly forwardFloats: number;
   readonly gradFloats: number;
+  readonly workspaceFloats = 0;
   private readonly inp: number;
   private readonly units: number;
   private readonly alpha: number;
@@ -53,26 +50,23 @@ export class Dense implements Layer {
       throw new NeuriteError('INVALID_ARGUMENT', `${where}: units must be an integer in [1, ${MAX_UNITS}], got ${JSON.stringify(cfg.units)}`);
     }
     if (inputShape.length !== 1) {
-      throw new NeuriteError('SHAPE_MISMATCH', `${where}: expects a flat input, got shape [${inputShape.join(', ')}]`);
+      throw new NeuriteError('SHAPE_MISMATCH', `${where}: expects a flat input, got shape [${inputShape.join(', ')}] (put a flatten layer before it)`);
     }
-    this.activation = activation(cfg.activation ?? 'linear', where);
-    const a = cfg.alpha ?? this.activation.defaultAlpha ?? 0;
-    if (typeof a !== 'number' || !Number.isFinite(a)) throw new NeuriteError('INVALID_ARGUMENT', `${where}: alpha must be a finite number`);
-    this.alpha = a;
+    [this.activation, this.alpha] = activationOf(cfg, where);
     this.inp = inputShape[0];
     this.units = cfg.units;
     this.inputShape = [this.inp];
     this.outputShape = [this.units];
     const [inp, out] = [this.inp, this.units];
     // kept transposed, wt(in,out), so that forward is a row-major GEMM
-    this.weight = slot('weight', [out, inp], {
+    this.weight = paramSlot('weight', [out, inp], {
       toTorch: (w) => transpose(w, inp, out),
       fromTorch: (w) => transpose(w, out, inp),
     });
-    this.bias = slot('bias', [out]);
+    this.bias = paramSlot('bias', [out]);
     this.params = [this.weight, this.bias];
     if (this.activation.learned) {
-      this.prelu = slot('alpha', [out]);
+      this.prelu = paramSlot('alpha', [out]);
       this.params.push(this.prelu);
     }
     const separate = this.activation.name !== 'linear';
@@ -87,18 +81,12 @@ export class Dense implements Layer {
   }
 
   initialize(rng: Rng, set: (slot: ParamSlot, values: Float32Array) => void): void {
-    const fanIn = this.inp;
-    const fanOut = this.units;
-    // Glorot uniform for saturating activations, He uniform for the ReLU family
-    const limit = this.activation.init === 'he' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
-    const w = new Float32Array(this.weight.size);
-    for (let i = 0; i < w.length; i++) w[i] = rng.uniform(-limit, limit);
-    set(this.weight, w);
+    set(this.weight, initUniform(rng, this.weight.size, this.inp, this.units, this.activation.init === 'he'));
     set(this.bias, new Float32Array(this.bias.size));
     if (this.prelu) set(this.prelu, new Float32Array(this.prelu.size).fill(this.alpha));
   }
 
-  bind(fwd: number, grad: number, batch: number): void {
+  bind(fwd: number, grad: number, batch: number, _workspace: number): void {
     const bytes = batch * this.units * 4;
     this.logits = fwd;
     this.logitsGrad = grad;
@@ -107,25 +95,15 @@ export class Dense implements Layer {
     this.outputGrad = separate ? grad + bytes : grad;
   }
 
-  forward(k: Kernels, x: number, batch: number, _training: boolean): void {
+  forward(k: Kernels, x: number, batch: number, _training: boolean, _rng: Rng): void {
     k.k.dense_forward(this.logits, x, this.weight.ptr, this.bias.ptr, batch, this.inp, this.units, k.scratch);
-    const n = batch * this.units;
-    const act = this.activation;
-    if (act.name === 'linear') return;
-    if (act.learned) k.k.prelu_forward(this.output, this.logits, this.prelu!.ptr, batch, this.units);
-    else if (act.rowwise) k.k.softmax_forward(this.output, this.logits, batch, this.units);
-    else k.k[`${act.kernel}_forward`](this.output, this.logits, n, this.alpha);
+    activationForward(k, this.activation, this.alpha, this.output, this.logits, batch, this.units, this.prelu?.ptr);
   }
 
   backward(k: Kernels, x: number, dx: number, batch: number, fromLogits: boolean): void {
-    const act = this.activation;
-    if (!fromLogits && act.name !== 'linear') {
-      if (!act.differentiable) {
-        throw new NeuriteError('UNSUPPORTED', `layer ${this.name}: the ${act.name} activation has no gradient; it cannot be trained by back-propagation (use the perceptron rule, or a differentiable activation)`);
-      }
-      if (act.learned) k.k.prelu_backward(this.logitsGrad, this.prelu!.grad, this.outputGrad, this.logits, this.prelu!.ptr, batch, this.units);
-      else if (act.rowwise) k.k.softmax_backward(this.logitsGrad, this.outputGrad, this.output, batch, this.units);
-      else k.k[`${act.kernel}_backward`](this.logitsGrad, this.outputGrad, this.logits, this.output, batch * this.units, this.alpha);
+    if (!fromLogits) {
+      activationBackward(k, this.activation, this.alpha, this.logitsGrad, this.outputGrad, this.logits, this.output,
+        batch, this.units, `layer ${this.name}`, this.prelu?.ptr, this.prelu?.grad);
     }
     k.k.dense_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, batch, this.inp, this.units, k.scratch);
   }

@@ -1,12 +1,24 @@
 // The one table of layer types. A new type is a file in this folder and a row here.
 import { NeuriteError } from '../errors';
+import { Conv2d, type Conv2dConfig } from './conv2d';
 import { Dense, type DenseConfig } from './dense';
+import { Dropout, type DropoutConfig } from './dropout';
 import type { Layer, LayerConfig } from './layer';
+import { Pool2d, type Pool2dConfig } from './pool2d';
+import { Reshape, type ReshapeConfig } from './reshape';
+import { Residual, type ResidualConfig } from './residual';
 
 type Factory = (name: string, cfg: LayerConfig, inputShape: readonly number[]) => Layer;
 
 export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['dense', (name, cfg, shape) => new Dense(name, cfg as DenseConfig, shape)],
+  ['conv2d', (name, cfg, shape) => new Conv2d(name, cfg as Conv2dConfig, shape)],
+  ['maxPool2d', (name, cfg, shape) => new Pool2d(name, cfg as Pool2dConfig, shape)],
+  ['avgPool2d', (name, cfg, shape) => new Pool2d(name, cfg as Pool2dConfig, shape)],
+  ['flatten', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
+  ['reshape', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
+  ['dropout', (name, cfg, shape) => new Dropout(name, cfg as DropoutConfig, shape)],
+  ['residual', (name, cfg, shape) => new Residual(name, cfg as ResidualConfig, shape, createLayer)],
 ]);
 
 export function createLayer(cfg: LayerConfig, index: number, inputShape: readonly number[]): Layer {

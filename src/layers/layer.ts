@@ -7,7 +7,8 @@ import type { Kernels } from '../wasm';
 
 /** One parameter tensor. `shape` is PyTorch's; the internal layout may differ (see toTorch). */
 export interface ParamSlot {
-  readonly name: string;
+  /** relative to the layer (a residual block prefixes its inner layers' names) */
+  name: string;
   readonly shape: readonly number[];
   readonly size: number;
   /** byte pointers, set by the model: value, gradient, optimizer state buffers */
@@ -47,8 +48,13 @@ export interface Layer {
   /** floats per sample of forward buffers and of gradient buffers the layer needs */
   readonly forwardFloats: number;
   readonly gradFloats: number;
-  /** take buffers for a batch: forward ones from `fwd`, gradient ones from `grad` (byte pointers) */
-  bind(fwd: number, grad: number, batch: number): void;
+  /** floats of scratch the layer needs while it runs (shared by all layers; not per sample) */
+  readonly workspaceFloats: number;
+  /**
+   * Take buffers for a batch: forward ones from `fwd`, gradient ones from `grad`, scratch at
+   * `workspace` (byte pointers).
+   */
+  bind(fwd: number, grad: number, batch: number, workspace: number): void;
 
   /** output of the last forward pass, and where the gradient of that output goes */
   readonly output: number;
@@ -57,7 +63,8 @@ export interface Layer {
   readonly logits: number;
   readonly logitsGrad: number;
 
-  forward(k: Kernels, x: number, batch: number, training: boolean): void;
+  /** `rng` draws anything random in training (dropout masks) */
+  forward(k: Kernels, x: number, batch: number, training: boolean, rng: Rng): void;
   /**
    * Accumulate parameter gradients and, when dx != 0, the input gradient. With
    * `fromLogits` the gradient already sits in logitsGrad (a fused loss put it there).
@@ -66,3 +73,15 @@ export interface Layer {
 }
 
 export const floatsOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export function paramSlot(name: string, shape: number[], extra: Partial<ParamSlot> = {}): ParamSlot {
+  return { name, shape, size: floatsOf(shape), ptr: 0, grad: 0, state: [], ...extra };
+}
+
+/** Uniform initial weights: Glorot for saturating activations, He for the ReLU family. */
+export function initUniform(rng: Rng, n: number, fanIn: number, fanOut: number, he: boolean): Float32Array {
+  const limit = he ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) w[i] = rng.uniform(-limit, limit);
+  return w;
+}

@@ -1,0 +1,87 @@
+// 2-D max and average pooling over planes (batch·C of them) of x(H,W) into y(OH,OW).
+// Padding is top/left; cells outside the input never win a max and do not count in an average.
+
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** y = max over each window; idx (i32, same shape as y) keeps where the max came from. */
+export function maxpool2d_forward(
+  y: usize, idx: usize, x: usize, planes: i32, h: i32, w: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const xp = at(x, p * h * w);
+    const o = p * oh * ow;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let best = -Infinity as f32;
+        let where = -1;
+        for (let ki = 0; ki < kh; ki++) {
+          const iy = oy * sh - pt + ki;
+          if (iy < 0 || iy >= h) continue;
+          for (let kj = 0; kj < kw; kj++) {
+            const ix = ox * sw - pl + kj;
+            if (ix < 0 || ix >= w) continue;
+            const v = load<f32>(at(xp, iy * w + ix));
+            if (where < 0 || v > best) { best = v; where = iy * w + ix; }
+          }
+        }
+        store<f32>(at(y, o + oy * ow + ox), where < 0 ? 0 : best);
+        store<i32>(at(idx, o + oy * ow + ox), where);
+      }
+    }
+  }
+}
+/** dx += dy routed to where each max came from */
+export function maxpool2d_backward(dx: usize, dy: usize, idx: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32): void {
+  for (let p = 0; p < planes; p++) {
+    const dxp = at(dx, p * h * w);
+    const o = p * oh * ow;
+    for (let i = 0; i < oh * ow; i++) {
+      const where = load<i32>(at(idx, o + i));
+      if (where >= 0) store<f32>(at(dxp, where), load<f32>(at(dxp, where)) + load<f32>(at(dy, o + i)));
+    }
+  }
+}
+
+/** y = mean over the in-bounds cells of each window */
+export function avgpool2d_forward(
+  y: usize, x: usize, planes: i32, h: i32, w: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const xp = at(x, p * h * w);
+    const o = p * oh * ow;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + kh, h);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + kw, w);
+        let s: f32 = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += load<f32>(at(xp, iy * w + ix));
+        const n = (y1 - y0) * (x1 - x0);
+        store<f32>(at(y, o + oy * ow + ox), n > 0 ? s / <f32>n : 0);
+      }
+    }
+  }
+}
+/** dx += dy spread evenly over the in-bounds cells of each window */
+export function avgpool2d_backward(
+  dx: usize, dy: usize, planes: i32, h: i32, w: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const dxp = at(dx, p * h * w);
+    const o = p * oh * ow;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + kh, h);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + kw, w);
+        const n = (y1 - y0) * (x1 - x0);
+        if (n <= 0) continue;
+        const g = load<f32>(at(dy, o + oy * ow + ox)) / <f32>n;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) store<f32>(at(dxp, iy * w + ix), load<f32>(at(dxp, iy * w + ix)) + g);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// 2-D convolution layer: stride, dilation, valid/same/full/explicit padding, bias, activation.
+// Weight layout is PyTorch's (out, in, kh, kw) inside as well as outside.
+import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
+import { NeuriteError } from '../errors';
+import type { Rng } from '../rng';
+import type { Kernels } from '../wasm';
+import { axis, chw, pair, paddingModes, type Padding } from './geometry';
+import { initUniform, paramSlot, type Layer, type LayerConfig, type ParamSlot } from './layer';
+
+export interface Conv2dConfig extends LayerConfig {
+  type: 'conv2d';
+  filters: number;
+  kernelSize: number | [number, number];
+  /** default 1 */
+  stride?: number | [number, number];
+  /** default 'valid' */
+  padding?: Padding;
+  /** default 1 (atrous convolution above 1) */
+  dilation?: number | [number, number];
+  activation?: string;
+  alpha?: number;
+}
+
+export const MAX_FILTERS = 1 << 14;
+
+export class Conv2d implements Layer {
+  readonly type = 'conv2d';
+  trainable = true;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly params: ParamSlot[];
+  readonly activation: ActivationDef;
+  readonly forwardFloats: number;
+  readonly gradFloats: number;
+  readonly workspaceFloats: number;
+  private readonly alpha: number;
+  private readonly weight: ParamSlot;
+  private readonly bias: ParamSlot;
+  /** c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow as the kernels take them */
+  private readonly dims: number[];
+  private readonly cfg: Conv2dConfig;
+  private workspace = 0;
+  logits = 0;
+  output = 0;
+  logitsGrad = 0;
+  outputGrad = 0;
+
+  constructor(readonly name: string, cfg: Conv2dConfig, inputShape: readonly number[]) {
+    const where = `layer ${name} (conv2d)`;
+    if (!Number.isSafeInteger(cfg.filters) || cfg.filters < 1 || cfg.filters > MAX_FILTERS) {
+      throw new NeuriteError('INVALID_ARGUMENT', `${where}: filters must be an integer in [1, ${MAX_FILTERS}], got ${JSON.stringify(cfg.filters)}`);
+    }
+    const [c, h, w] = chw(inputShape, where);
+    const [kh, kw] = pair(cfg.kernelSize, 'kernelSize', where);
+    const [sh, sw] = pair(cfg.stride ?? 1, 'stride', where);
+    const [dh, dw] = pair(cfg.dilation ?? 1, 'dilation', where);
+    const [ph, pw] = paddingModes(cfg.padding ?? 'valid', where, true);
+    // dilation spreads the kernel: effective size K' = K + (K−1)(D−1)
+    const [pt, oh] = axis(ph as 'valid', h, kh + (kh - 1) * (dh - 1), sh, where);
+    const [pl, ow] = axis(pw as 'valid', w, kw + (kw - 1) * (dw - 1), sw, where);
+    [this.activation, this.alpha] = activationOf(cfg, where);
+    if (this.activation.rowwise || this.activation.learned) {
+      throw new NeuriteError('UNSUPPORTED', `${where}: the ${this.activation.name} activation is for dense layers`);
+    }
+    const out = cfg.filters;
+    this.cfg = cfg;
+    this.inputShape = [...inputShape];
+    this.outputShape = [out, oh, ow];
+    this.dims = [c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow];
+    this.weight = paramSlot('weight', [out, c, kh, kw]);
+    this.bias = paramSlot('bias', [out]);
+    this.params = [this.weight, this.bias];
+    const n = out * oh * ow;
+    const separate = this.activation.name !== 'linear';
+    this.forwardFloats = separate ? 2 * n : n;
+    this.gradFloats = this.forwardFloats;
+    this.workspaceFloats = c * kh * kw * oh * ow;
+  }
+
+  config(): Conv2dConfig {
+    const c: Conv2dConfig = { type: 'conv2d', name: this.name, filters: this.cfg.filters, kernelSize: this.cfg.kernelSize };
+    for (const k of ['stride', 'padding', 'dilation'] as const) if (this.cfg[k] !== undefined) (c as LayerConfig)[k] = this.cfg[k];
+    c.activation = this.activation.name;
+    if (this.activation.defaultAlpha !== undefined && this.alpha !== this.activation.defaultAlpha) c.alpha = this.alpha;
+    return c;
+  }
+
+  initialize(rng: Rng, set: (slot: ParamSlot, values: Float32Array) => void): void {
+    const [c, , , out, kh, kw] = this.dims;
+    set(this.weight, initUniform(rng, this.weight.size, c * kh * kw, out * kh * kw, this.activation.init === 'he'));
+    set(this.bias, new Float32Array(this.bias.size));
+  }
+
+  bind(fwd: number, grad: number, batch: number, workspace: number): void {
+    const bytes = batch * this.outputShape[0] * this.outputShape[1] * this.outputShape[2] * 4;
+    const separate = this.activation.name !== 'linear';
+    this.logits = fwd;
+    this.logitsGrad = grad;
+    this.output = separate ? fwd + bytes : fwd;
+    this.outputGrad = separate ? grad + bytes : grad;
+    this.workspace = workspace;
+  }
+
+  forward(k: Kernels, x: number, batch: number, _training: boolean, _rng: Rng): void {
+    k.k.conv2d_forward(this.logits, x, this.weight.ptr, this.bias.ptr, this.workspace, batch, ...this.dims, k.scratch);
+    const [out, oh, ow] = this.outputShape;
+    activationForward(k, this.activation, this.alpha, this.output, this.logits, batch, out * oh * ow);
+  }
+
+  backward(k: Kernels, x: number, dx: number, batch: number, fromLogits: boolean): void {
+    const [out, oh, ow] = this.outputShape;
+    if (!fromLogits) {
+      activationBackward(k, this.activation, this.alpha, this.logitsGrad, this.outputGrad, this.logits, this.output,
+        batch, out * oh * ow, `layer ${this.name}`);
+    }
+    k.k.conv2d_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, this.workspace,
+      batch, ...this.dims, k.scratch);
+  }
+}
