@@ -2,8 +2,36 @@
 import { writeFileSync } from 'node:fs';
 import { init } from '../node';
 import type { OptimizerSpec } from '../optimizers';
+import { Rng } from '../rng';
 import { parseArgs, flagNumber, flagString } from './args';
 import { loadMnist } from './mnist';
+
+/** LeNet-style: two 5x5 convolution + pooling stages, then a dense classifier. */
+const CNN = [
+  { type: 'conv2d', filters: 16, kernelSize: 5, padding: 'same', activation: 'relu' },
+  { type: 'maxPool2d', poolSize: 2 },
+  { type: 'conv2d', filters: 32, kernelSize: 5, padding: 'same', activation: 'relu' },
+  { type: 'maxPool2d', poolSize: 2 },
+  { type: 'flatten' },
+  { type: 'dense', units: 128, activation: 'relu' },
+  { type: 'dropout', rate: 0.3 },
+  { type: 'dense', units: 10, activation: 'softmax' },
+];
+
+/** dst = each 28x28 digit of src moved by a random whole-pixel offset in [−shift, shift]². */
+function shiftDigits(src: Float32Array, dst: Float32Array, count: number, shift: number, rng: Rng): void {
+  dst.fill(0);
+  for (let i = 0; i < count; i++) {
+    const dx = rng.int(2 * shift + 1) - shift;
+    const dy = rng.int(2 * shift + 1) - shift;
+    const o = i * 784;
+    for (let y = Math.max(0, -dy); y < Math.min(28, 28 - dy); y++) {
+      const from = o + y * 28 + Math.max(0, -dx);
+      const n = 28 - Math.abs(dx);
+      dst.set(src.subarray(from, from + n), o + (y + dy) * 28 + Math.max(0, dx));
+    }
+  }
+}
 
 function bar(fraction: number, width = 30): string {
   const full = Math.round(fraction * width);
@@ -12,6 +40,8 @@ function bar(fraction: number, width = 30): string {
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
+  const arch = flagString(args, 'arch', 'mlp');
+  if (arch !== 'mlp' && arch !== 'cnn') throw new Error(`--arch: mlp or cnn, not ${arch}`);
   const hidden = flagString(args, 'layers', '128').split(',').filter(Boolean).map(Number);
   const activation = flagString(args, 'activation', 'relu');
   const epochs = flagNumber(args, 'epochs', 10);
@@ -24,32 +54,42 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const nn = await init();
   const train = loadMnist('train', limit);
   const test = loadMnist('test');
-  const model = nn.sequential({
-    inputShape: [784],
-    seed,
-    layers: [
-      ...hidden.map((units) => ({ type: 'dense', units, activation })),
-      { type: 'dense', units: 10, activation: 'softmax' },
-    ],
-  });
+  const model = arch === 'cnn'
+    ? nn.sequential({ inputShape: [1, 28, 28], seed, layers: CNN })
+    : nn.sequential({
+      inputShape: [784],
+      seed,
+      layers: [
+        ...hidden.map((units) => ({ type: 'dense', units, activation })),
+        { type: 'dense', units: 10, activation: 'softmax' },
+      ],
+    });
   const steps = Math.ceil(train.count / batchSize) * epochs;
   const optimizer: OptimizerSpec = { type: 'adam', learningRate: lr, schedule: { type: 'cosine', decaySteps: steps, alpha: 0.01 } };
-  console.log(`training 784-${hidden.join('-')}-10 (${activation}) on ${train.count} MNIST images: ${epochs} epochs, batch ${batchSize}, Adam lr ${lr} with cosine decay, seed ${seed}, build ${model.build}`);
+  const name = arch === 'cnn' ? 'a LeNet-style CNN' : `784-${hidden.join('-')}-10 (${activation})`;
+  console.log(`training ${name} on ${train.count} MNIST images: ${epochs} epochs, batch ${batchSize}, Adam lr ${lr} with cosine decay, seed ${seed}, build ${model.build}`);
   const tty = process.stderr.isTTY;
   const batches = Math.ceil(train.count / batchSize);
   const t0 = performance.now();
-  await model.fit(train.images, train.labels, {
-    epochs, batchSize, optimizer, loss: 'categoricalCrossentropy', shuffle: true,
-    validationData: [test.images, test.labels],
-    onBatchEnd: tty ? (b, { loss, epoch }) => {
-      if (b % 20 === 0) process.stderr.write(`\repoch ${epoch + 1}/${epochs} ${bar((b + 1) / batches)} loss ${loss.toFixed(4)}  `);
-    } : undefined,
-    onEpochEnd: (e, logs) => {
-      if (tty) process.stderr.write('\r\x1b[K');
-      const s = (performance.now() - t0) / 1000;
-      console.log(`epoch ${String(e + 1).padStart(2)}/${epochs}  loss ${logs.loss.toFixed(4)}  acc ${(logs.accuracy! * 100).toFixed(2)}%  test loss ${logs.valLoss!.toFixed(4)}  test acc ${(logs.valAccuracy! * 100).toFixed(2)}%  ${s.toFixed(1)} s`);
-    },
-  });
+  // with --augment, every epoch sees each digit shifted by up to `shift` pixels (seeded)
+  const shift = flagNumber(args, 'augment', 0);
+  const rng = new Rng(seed + 1);
+  const images = shift > 0 ? new Float32Array(train.images.length) : train.images;
+  for (let e = 0; e < epochs; e++) {
+    if (shift > 0) shiftDigits(train.images, images, train.count, shift, rng);
+    await model.fit(images, train.labels, {
+      epochs: 1, batchSize, optimizer, loss: 'categoricalCrossentropy', shuffle: true,
+      validationData: [test.images, test.labels],
+      onBatchEnd: tty ? (b, { loss }) => {
+        if (b % 20 === 0) process.stderr.write(`\repoch ${e + 1}/${epochs} ${bar((b + 1) / batches)} loss ${loss.toFixed(4)}  `);
+      } : undefined,
+      onEpochEnd: (_, logs) => {
+        if (tty) process.stderr.write('\r\x1b[K');
+        const s = (performance.now() - t0) / 1000;
+        console.log(`epoch ${String(e + 1).padStart(2)}/${epochs}  loss ${logs.loss.toFixed(4)}  acc ${(logs.accuracy! * 100).toFixed(2)}%  test loss ${logs.valLoss!.toFixed(4)}  test acc ${(logs.valAccuracy! * 100).toFixed(2)}%  ${s.toFixed(1)} s`);
+      },
+    });
+  }
   const { accuracy } = model.evaluate(test.images, test.labels, { loss: 'categoricalCrossentropy' });
   writeFileSync(out, model.save());
   console.log(`test accuracy ${(accuracy! * 100).toFixed(2)}% — saved ${out}`);
