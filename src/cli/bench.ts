@@ -4,6 +4,7 @@ import { init } from '../node';
 import { supportedBuilds, type BuildName } from '../runtime';
 import { Kernels } from '../wasm';
 import { parseArgs } from './args';
+import { benchCnn } from './bench-cnn';
 import { loadMnist } from './mnist';
 import { median } from './stats';
 
@@ -85,5 +86,6 @@ export async function benchCommand(argv: string[]): Promise<number> {
       Math.round(t1000).toLocaleString('en-US'), Math.round(sps).toLocaleString('en-US')], w2));
   }
   console.log('targets: batch-1 ≤ 12 µs, batch-1000 ≥ 180,000 img/s, training ≥ 25,000 samples/s');
+  await benchCnn(runtimes, train, test, quick);
   return 0;
 }
