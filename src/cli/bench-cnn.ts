@@ -3,28 +3,8 @@
 import type { Neurite } from '../neurite';
 import type { BuildName } from '../runtime';
 import type { Mnist } from './mnist';
-import { median } from './stats';
-
-const LENET = [
-  { type: 'conv2d', filters: 16, kernelSize: 5, padding: 'same', activation: 'relu' },
-  { type: 'maxPool2d', poolSize: 2 },
-  { type: 'conv2d', filters: 32, kernelSize: 5, padding: 'same', activation: 'relu' },
-  { type: 'maxPool2d', poolSize: 2 },
-  { type: 'flatten' },
-  { type: 'dense', units: 128, activation: 'relu' },
-  { type: 'dense', units: 10, activation: 'softmax' },
-];
-
-function time(fn: () => void, reps: number, inner = 1): number {
-  fn();
-  const t: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const s = performance.now();
-    for (let i = 0; i < inner; i++) fn();
-    t.push((performance.now() - s) / inner);
-  }
-  return median(t);
-}
+import { MNIST_CNN } from './architectures';
+import { time } from './stats';
 
 const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
 
@@ -44,11 +24,11 @@ export async function benchCnn(runtimes: Map<BuildName, Neurite>, train: Mnist, 
   }
 
   const n = quick ? 2000 : 6000;
-  console.log(`\nMNIST CNN (LeNet-style: conv5x5·16, pool, conv5x5·32, pool, dense 128, dense 10): inference, and training (Adam, batch 64, ${n} images)`);
+  console.log(`\nMNIST CNN (LeNet-style, as shipped: conv5x5·16, pool, conv5x5·32, pool, dense 128, dropout, dense 10): inference, and training (Adam, batch 64, ${n} images)`);
   const w2 = [10, 16, 18, 20];
   console.log(row(['build', 'batch-1 latency', 'batch-64 img/s', 'train samples/s'], w2));
   for (const [build, nn] of runtimes) {
-    const m = nn.sequential({ inputShape: [1, 28, 28], seed: 1, layers: LENET });
+    const m = nn.sequential({ inputShape: [1, 28, 28], seed: 1, layers: MNIST_CNN });
     const one = test.images.subarray(0, 784);
     const b64 = test.images.subarray(0, 64 * 784);
     const lat = time(() => m.predict(one), 7, build === 'scalar' ? 20 : 100) * 1000;

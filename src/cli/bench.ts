@@ -6,22 +6,9 @@ import { Kernels } from '../wasm';
 import { parseArgs } from './args';
 import { benchCnn } from './bench-cnn';
 import { loadMnist } from './mnist';
-import { median } from './stats';
+import { time } from './stats';
 
 const now = () => performance.now();
-
-/** Median ms of `reps` runs of fn, each run repeated `inner` times. */
-function time(fn: () => void, reps: number, inner = 1): number {
-  fn();
-  const t: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const s = now();
-    for (let i = 0; i < inner; i++) fn();
-    t.push((now() - s) / inner);
-  }
-  return median(t);
-}
-
 function gemmRates(k: Kernels, n: number, reference: boolean): number {
   const a = k.allocPersistent(n * n);
   const b = k.allocPersistent(n * n);

@@ -4,19 +4,8 @@ import { init } from '../node';
 import type { OptimizerSpec } from '../optimizers';
 import { Rng } from '../rng';
 import { parseArgs, flagNumber, flagString } from './args';
+import { MNIST_CNN } from './architectures';
 import { loadMnist } from './mnist';
-
-/** LeNet-style: two 5x5 convolution + pooling stages, then a dense classifier. */
-const CNN = [
-  { type: 'conv2d', filters: 16, kernelSize: 5, padding: 'same', activation: 'relu' },
-  { type: 'maxPool2d', poolSize: 2 },
-  { type: 'conv2d', filters: 32, kernelSize: 5, padding: 'same', activation: 'relu' },
-  { type: 'maxPool2d', poolSize: 2 },
-  { type: 'flatten' },
-  { type: 'dense', units: 128, activation: 'relu' },
-  { type: 'dropout', rate: 0.3 },
-  { type: 'dense', units: 10, activation: 'softmax' },
-];
 
 /** dst = each 28x28 digit of src moved by a random whole-pixel offset in [−shift, shift]². */
 function shiftDigits(src: Float32Array, dst: Float32Array, count: number, shift: number, rng: Rng): void {
@@ -55,7 +44,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const train = loadMnist('train', limit);
   const test = loadMnist('test');
   const model = arch === 'cnn'
-    ? nn.sequential({ inputShape: [1, 28, 28], seed, layers: CNN })
+    ? nn.sequential({ inputShape: [1, 28, 28], seed, layers: MNIST_CNN })
     : nn.sequential({
       inputShape: [784],
       seed,

@@ -3,6 +3,7 @@ import { inflateSync } from 'node:zlib';
 import { NeuriteError, type NeuriteErrorCode } from '../../src/errors';
 import { decodePgm } from '../../src/image/pgm';
 import { decodeImage } from '../../src/image/index';
+import { mulberry32 as prng } from '../helpers/reference';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
@@ -22,17 +23,6 @@ function expectCode(fn: () => unknown, code: NeuriteErrorCode, message?: RegExp)
   if (message) expect((caught as Error).message).toMatch(message);
 }
 
-/** mulberry32, for the seeded fuzz loop. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const f32 = (values: number[]) => new Float32Array(values);
 

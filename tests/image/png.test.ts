@@ -3,20 +3,10 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { NeuriteError, type NeuriteErrorCode } from '../../src/errors';
 import { decodePng, inflateWithStreams, type GrayImage } from '../../src/image/png';
 import { decodeImage } from '../../src/image/index';
+import { mulberry32 as prng } from '../helpers/reference';
 
 // --- helpers -----------------------------------------------------------------
 
-/** mulberry32: tiny deterministic PRNG so every run sees the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bitwise CRC-32, written independently of the decoder's table version. */
 function crc32(bytes: Uint8Array): number {

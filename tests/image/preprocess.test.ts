@@ -3,20 +3,10 @@ import { readFileSync } from 'node:fs';
 import { NeuriteError } from '../../src/errors';
 import type { GrayImage } from '../../src/image/png';
 import { centerOfMass, resizeArea, toMnist } from '../../src/image/preprocess';
+import { mulberry32 as prng } from '../helpers/reference';
 
 // --- helpers -----------------------------------------------------------------
 
-/** mulberry32: seeded noise so runs are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function blank(width: number, height: number, value: number): GrayImage {
   return { width, height, data: new Float32Array(width * height).fill(value) };

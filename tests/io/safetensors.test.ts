@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { NeuriteError, type NeuriteErrorCode } from '../../src/errors';
 import { MAX_HEADER_BYTES, readSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { mulberry32 as prng } from '../helpers/reference';
 
 // --- helpers -----------------------------------------------------------------
 
@@ -54,17 +55,6 @@ function headerText(file: Uint8Array): string {
   return new TextDecoder().decode(file.subarray(8, 8 + n));
 }
 
-/** mulberry32: tiny deterministic PRNG so the fuzz run is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Bit patterns a float round trip through JS numbers could disturb.
 const TRICKY_BITS = [
