@@ -4,7 +4,7 @@
 import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
-import { align16, type Kernels } from '../wasm';
+import type { Kernels } from '../wasm';
 import { floatsOf, type Layer, type LayerConfig, type ParamSlot } from './layer';
 
 export interface ResidualConfig extends LayerConfig {
@@ -16,6 +16,9 @@ export interface ResidualConfig extends LayerConfig {
 }
 
 export type LayerFactory = (cfg: LayerConfig, index: number, inputShape: readonly number[]) => Layer;
+
+/** n rounded up to a multiple of 4 floats: a part sized so keeps the next one 16-byte aligned at any batch size */
+const quad = (n: number): number => Math.ceil(n / 4) * 4;
 
 export class Residual implements Layer {
   readonly type = 'residual';
@@ -48,7 +51,14 @@ export class Residual implements Layer {
     const inner: Layer[] = [];
     let shape = inputShape;
     cfg.layers.forEach((c, i) => {
-      const l = make(c, i, shape);
+      let l: Layer;
+      try {
+        l = make(c, i, shape);
+      } catch (e) {
+        // an inner layer's name is only unique within its block: name the block too
+        if (e instanceof NeuriteError) throw new NeuriteError(e.code, `${where}: ${e.message}`);
+        throw e;
+      }
       if (inner.some((o) => o.name === l.name)) throw new NeuriteError('INVALID_ARGUMENT', `${where}: the name ${l.name} is used twice`);
       inner.push(l);
       shape = l.outputShape;
@@ -65,8 +75,9 @@ export class Residual implements Layer {
     this.n = floatsOf(shape);
     const parts = [...inner, ...(this.shortcut ? [this.shortcut] : [])];
     const separate = this.activation.name !== 'linear';
-    this.forwardFloats = parts.reduce((s, l) => s + l.forwardFloats, 0) + (separate ? 2 : 1) * this.n;
-    this.gradFloats = parts.reduce((s, l) => s + l.gradFloats, 0) + (separate ? 2 : 1) * this.n;
+    // exactly what bind() lays out: each part, then the sum (and the activation's output)
+    this.forwardFloats = parts.reduce((s, l) => s + quad(l.forwardFloats), 0) + quad(this.n) + (separate ? this.n : 0);
+    this.gradFloats = parts.reduce((s, l) => s + quad(l.gradFloats), 0) + quad(this.n) + (separate ? this.n : 0);
     this.workspaceFloats = Math.max(...parts.map((l) => l.workspaceFloats));
   }
 
@@ -108,10 +119,10 @@ export class Residual implements Layer {
   bind(fwd: number, grad: number, batch: number, workspace: number): void {
     for (const l of [...this.inner, ...(this.shortcut ? [this.shortcut] : [])]) {
       l.bind(fwd, grad, batch, workspace);
-      fwd += align16(l.forwardFloats * batch * 4);
-      grad += align16(l.gradFloats * batch * 4);
+      fwd += quad(l.forwardFloats) * batch * 4;
+      grad += quad(l.gradFloats) * batch * 4;
     }
-    const bytes = align16(this.n * batch * 4);
+    const bytes = quad(this.n) * batch * 4;
     const separate = this.activation.name !== 'linear';
     this.logits = fwd;
     this.logitsGrad = grad;

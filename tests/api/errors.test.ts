@@ -110,10 +110,13 @@ describe('bad input', async () => {
     const before = m.getWeights();
     expect(await codeAsync(m.fit([[0, 1]], [[1]], { loss: 'mse' }))).toBe('UNSUPPORTED');
     unchanged(m, before);
-    // frozen, the step layer needs no gradient, and the layer after it trains
+    // frozen, the step layer needs no gradient, and the layer after it trains (the step layer
+    // is set to fire on this input, so the next layer sees a non-zero input)
+    m.setWeights({ 'dense_0.weight': [1, 1, 1, 1], 'dense_0.bias': [0, 0] });
     m.layers[0].trainable = false;
     await m.fit([[0, 1]], [[1]], { loss: 'mse', epochs: 3 });
     expect(m.getWeights()['dense_1.weight']).not.toEqual(before['dense_1.weight']);
+    expect(m.getWeights()['dense_0.weight']).toEqual(Float32Array.from([1, 1, 1, 1]));
   });
 
   it('a diverging fit stops with DIVERGED and leaves the last good, finite weights', async () => {

@@ -506,3 +506,190 @@ export function adamRef(
     p[i] -= (lr * (m[i] / bc1)) / (Math.sqrt(v[i] / bc2) + eps);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Convolution and pooling
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The geometry of a 2-D convolution as the kernels take it: x (batch, c, h, w), weight
+ * (out, c, kh, kw), y (batch, out, oh, ow); stride sh/sw, dilation dh/dw, padding pt/pl before
+ * the first window (the bottom/right padding follows from oh/ow).
+ */
+export interface ConvGeometry {
+  batch: number; c: number; h: number; w: number; out: number;
+  kh: number; kw: number; sh: number; sw: number; pt: number; pl: number;
+  dh: number; dw: number; oh: number; ow: number;
+}
+
+/** The dims in ABI order: batch, c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow. */
+export function convArgs(g: ConvGeometry): number[] {
+  return [g.batch, g.c, g.h, g.w, g.out, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow];
+}
+
+/** x[b, ci, oy·sh − pt + ki·dh, ox·sw − pl + kj·dw], or undefined in the padding. */
+function convTap(g: ConvGeometry, b: number, ci: number, oy: number, ox: number, ki: number, kj: number): number | undefined {
+  const iy = oy * g.sh - g.pt + ki * g.dh;
+  const ix = ox * g.sw - g.pl + kj * g.dw;
+  if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) return undefined;
+  return ((b * g.c + ci) * g.h + iy) * g.w + ix;
+}
+
+/** y[b,o,oy,ox] = bias[o] + Σ_{ci,ki,kj} weight[o,ci,ki,kj]·x[b, ci, oy·sh−pt+ki·dh, ox·sw−pl+kj·dw] (zero outside) */
+export function conv2dRef(x: ArrayLike<number>, weight: ArrayLike<number>, bias: ArrayLike<number>, g: ConvGeometry): Float64Array {
+  const y = new Float64Array(g.batch * g.out * g.oh * g.ow);
+  for (let b = 0; b < g.batch; b++) {
+    for (let o = 0; o < g.out; o++) {
+      for (let oy = 0; oy < g.oh; oy++) {
+        for (let ox = 0; ox < g.ow; ox++) {
+          let s = bias[o];
+          for (let ci = 0; ci < g.c; ci++) {
+            for (let ki = 0; ki < g.kh; ki++) {
+              for (let kj = 0; kj < g.kw; kj++) {
+                const i = convTap(g, b, ci, oy, ox, ki, kj);
+                if (i !== undefined) s += weight[((o * g.c + ci) * g.kh + ki) * g.kw + kj] * x[i];
+              }
+            }
+          }
+          y[((b * g.out + o) * g.oh + oy) * g.ow + ox] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** Gradients of conv2dRef (not accumulated): dx, dweight (out,c,kh,kw) and dbias from dy. */
+export function conv2dBackwardRef(
+  dy: ArrayLike<number>, x: ArrayLike<number>, weight: ArrayLike<number>, g: ConvGeometry,
+): { dx: Float64Array; dweight: Float64Array; dbias: Float64Array } {
+  const dx = new Float64Array(g.batch * g.c * g.h * g.w);
+  const dweight = new Float64Array(g.out * g.c * g.kh * g.kw);
+  const dbias = new Float64Array(g.out);
+  for (let b = 0; b < g.batch; b++) {
+    for (let o = 0; o < g.out; o++) {
+      for (let oy = 0; oy < g.oh; oy++) {
+        for (let ox = 0; ox < g.ow; ox++) {
+          const d = dy[((b * g.out + o) * g.oh + oy) * g.ow + ox];
+          dbias[o] += d;
+          for (let ci = 0; ci < g.c; ci++) {
+            for (let ki = 0; ki < g.kh; ki++) {
+              for (let kj = 0; kj < g.kw; kj++) {
+                const i = convTap(g, b, ci, oy, ox, ki, kj);
+                if (i === undefined) continue;
+                const wi = ((o * g.c + ci) * g.kh + ki) * g.kw + kj;
+                dweight[wi] += d * x[i];
+                dx[i] += d * weight[wi];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dx, dweight, dbias };
+}
+
+/** col(c·kh·kw, oh·ow) of one sample (batch is ignored): row (ci,ki,kj), column (oy,ox). */
+export function im2colRef(x: ArrayLike<number>, g: ConvGeometry): Float64Array {
+  const ohw = g.oh * g.ow;
+  const col = new Float64Array(g.c * g.kh * g.kw * ohw);
+  for (let ci = 0; ci < g.c; ci++) {
+    for (let ki = 0; ki < g.kh; ki++) {
+      for (let kj = 0; kj < g.kw; kj++) {
+        const row = (ci * g.kh + ki) * g.kw + kj;
+        for (let oy = 0; oy < g.oh; oy++) {
+          for (let ox = 0; ox < g.ow; ox++) {
+            const i = convTap(g, 0, ci, oy, ox, ki, kj);
+            col[row * ohw + oy * g.ow + ox] = i === undefined ? 0 : x[i];
+          }
+        }
+      }
+    }
+  }
+  return col;
+}
+
+/** The geometry of pooling over `planes` planes of (h, w) into (oh, ow); padding pt/pl before. */
+export interface PoolGeometry {
+  planes: number; h: number; w: number;
+  kh: number; kw: number; sh: number; sw: number; pt: number; pl: number; oh: number; ow: number;
+}
+
+/** In-bounds cells (in-plane index iy·w + ix) of output (oy, ox)'s window, row by row. */
+export function poolWindow(g: PoolGeometry, oy: number, ox: number): number[] {
+  const cells: number[] = [];
+  for (let ki = 0; ki < g.kh; ki++) {
+    const iy = oy * g.sh - g.pt + ki;
+    if (iy < 0 || iy >= g.h) continue;
+    for (let kj = 0; kj < g.kw; kj++) {
+      const ix = ox * g.sw - g.pl + kj;
+      if (ix >= 0 && ix < g.w) cells.push(iy * g.w + ix);
+    }
+  }
+  return cells;
+}
+
+/** y = max over each window's in-bounds cells (0 for a window with none); idx = its in-plane index (−1 for none). */
+export function maxpool2dRef(x: ArrayLike<number>, g: PoolGeometry): { y: Float64Array; idx: Int32Array } {
+  const n = g.planes * g.oh * g.ow;
+  const y = new Float64Array(n);
+  const idx = new Int32Array(n).fill(-1);
+  for (let p = 0; p < g.planes; p++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        const o = (p * g.oh + oy) * g.ow + ox;
+        for (const cell of poolWindow(g, oy, ox)) {
+          if (idx[o] < 0 || x[p * g.h * g.w + cell] > y[o]) {
+            y[o] = x[p * g.h * g.w + cell];
+            idx[o] = cell;
+          }
+        }
+      }
+    }
+  }
+  return { y, idx };
+}
+
+/** dx (not accumulated): each dy goes to the cell its window's maximum came from. */
+export function maxpool2dBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, g: PoolGeometry): Float64Array {
+  const { idx } = maxpool2dRef(x, g);
+  const dx = new Float64Array(g.planes * g.h * g.w);
+  for (let p = 0; p < g.planes; p++) {
+    for (let i = 0; i < g.oh * g.ow; i++) {
+      const o = p * g.oh * g.ow + i;
+      if (idx[o] >= 0) dx[p * g.h * g.w + idx[o]] += dy[o];
+    }
+  }
+  return dx;
+}
+
+/** y = mean over each window's in-bounds cells (padding does not count; 0 for none). */
+export function avgpool2dRef(x: ArrayLike<number>, g: PoolGeometry): Float64Array {
+  const y = new Float64Array(g.planes * g.oh * g.ow);
+  for (let p = 0; p < g.planes; p++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        const cells = poolWindow(g, oy, ox);
+        let s = 0;
+        for (const cell of cells) s += x[p * g.h * g.w + cell];
+        y[(p * g.oh + oy) * g.ow + ox] = cells.length ? s / cells.length : 0;
+      }
+    }
+  }
+  return y;
+}
+
+/** dx (not accumulated): each dy spread evenly over its window's in-bounds cells. */
+export function avgpool2dBackwardRef(dy: ArrayLike<number>, g: PoolGeometry): Float64Array {
+  const dx = new Float64Array(g.planes * g.h * g.w);
+  for (let p = 0; p < g.planes; p++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        const cells = poolWindow(g, oy, ox);
+        for (const cell of cells) dx[p * g.h * g.w + cell] += dy[(p * g.oh + oy) * g.ow + ox] / cells.length;
+      }
+    }
+  }
+  return dx;
+}

@@ -1,0 +1,275 @@
+// conv2d_forward / conv2d_backward / im2col / col2im against the float64 reference in every build,
+// over a table of geometries (stride, every padding mode, dilation, odd sizes, channels, batch),
+// plus finite-difference checks of dx, dweight and dbias through loss = Σ y·r.
+import { describe, expect, it } from 'vitest';
+import { axis, type Padding } from '../../src/layers/geometry';
+import { expectGradClose } from '../helpers/gradcheck';
+import {
+  GUARD, Rng, abs, add, conv2dBackwardRef, conv2dRef, convArgs, expectClose, expectGuardIntact, guarded, im2colRef,
+  type ConvGeometry,
+} from '../helpers/reference';
+import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
+
+// Dot products: error relative to Σ|terms| (the reference run on |inputs|).
+const RTOL = 1e-5;
+const ATOL = 1e-6;
+
+interface Case {
+  batch: number; c: number; h: number; w: number; out: number;
+  k: [number, number]; s: [number, number]; d: [number, number];
+  /** per axis: 'valid' | 'same' | 'full' | cells */
+  pad: [Padding, Padding];
+}
+
+const P = (p: Padding): [Padding, Padding] => (Array.isArray(p) ? p : [p, p]);
+
+// prettier-ignore
+const CASES: Case[] = [
+  // stride 1, each padding mode, kernels 3×3 / 2×3 / 5×5 / 1×1, odd sizes, C 1 and 3, out 1/4/9, batch 1 and 3
+  { batch: 1, c: 1, h: 5, w: 5, out: 1, k: [3, 3], s: [1, 1], d: [1, 1], pad: P('valid') },
+  { batch: 1, c: 1, h: 7, w: 5, out: 4, k: [3, 3], s: [1, 1], d: [1, 1], pad: P('same') },
+  { batch: 3, c: 3, h: 7, w: 5, out: 4, k: [3, 3], s: [1, 1], d: [1, 1], pad: P('full') },
+  { batch: 3, c: 3, h: 7, w: 5, out: 4, k: [3, 3], s: [1, 1], d: [1, 1], pad: P([1, 2]) },
+  { batch: 1, c: 3, h: 9, w: 9, out: 4, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('same') },
+  { batch: 3, c: 1, h: 9, w: 9, out: 9, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('valid') },
+  { batch: 1, c: 3, h: 7, w: 5, out: 9, k: [1, 1], s: [1, 1], d: [1, 1], pad: P('valid') },
+  { batch: 3, c: 3, h: 7, w: 7, out: 4, k: [2, 3], s: [1, 1], d: [1, 1], pad: P('same') },
+  { batch: 1, c: 1, h: 1, w: 9, out: 4, k: [1, 3], s: [1, 1], d: [1, 1], pad: P('full') },
+  // stride 2 and [1, 2]
+  { batch: 3, c: 3, h: 9, w: 9, out: 9, k: [3, 3], s: [2, 2], d: [1, 1], pad: P('valid') },
+  { batch: 1, c: 3, h: 9, w: 9, out: 4, k: [3, 3], s: [2, 2], d: [1, 1], pad: P('same') },
+  { batch: 3, c: 1, h: 7, w: 5, out: 4, k: [3, 3], s: [2, 2], d: [1, 1], pad: P('full') },
+  { batch: 3, c: 3, h: 9, w: 9, out: 4, k: [5, 5], s: [2, 2], d: [1, 1], pad: P('full') },
+  { batch: 3, c: 3, h: 7, w: 5, out: 4, k: [1, 1], s: [2, 2], d: [1, 1], pad: P('same') },
+  { batch: 3, c: 1, h: 7, w: 7, out: 4, k: [2, 3], s: [1, 2], d: [1, 1], pad: P('same') },
+  { batch: 1, c: 3, h: 8, w: 9, out: 1, k: [3, 3], s: [1, 2], d: [1, 1], pad: P('valid') },
+  { batch: 1, c: 1, h: 5, w: 5, out: 4, k: [2, 3], s: [2, 2], d: [1, 2], pad: P(2) },
+  // dilation 2 (effective kernel K' = K + (K−1)(D−1))
+  { batch: 1, c: 3, h: 9, w: 9, out: 4, k: [3, 3], s: [1, 1], d: [2, 2], pad: P('same') },
+  { batch: 3, c: 3, h: 9, w: 9, out: 1, k: [3, 3], s: [2, 2], d: [2, 2], pad: P('valid') },
+  { batch: 1, c: 3, h: 9, w: 9, out: 4, k: [5, 5], s: [1, 1], d: [2, 2], pad: P('valid') }, // K' = 9: a 1×1 output
+  { batch: 3, c: 1, h: 7, w: 5, out: 9, k: [2, 3], s: [1, 2], d: [2, 1], pad: P('full') },
+  { batch: 3, c: 3, h: 9, w: 9, out: 4, k: [3, 3], s: [2, 2], d: [2, 2], pad: P([2, 0]) },
+  { batch: 1, c: 3, h: 7, w: 7, out: 4, k: [2, 3], s: [2, 2], d: [2, 2], pad: P('same') },
+  { batch: 3, c: 3, h: 7, w: 5, out: 4, k: [3, 3], s: [1, 1], d: [2, 2], pad: P('full') },
+  // padding wider than the kernel: whole windows in the padding give the bias alone
+  { batch: 1, c: 1, h: 5, w: 5, out: 1, k: [3, 3], s: [1, 1], d: [1, 1], pad: P(4) },
+];
+// Past the GEMM blocks: C·KH·KW = 288 > KC = 256 and OH·OW = 576 > NC = 512 (no gradcheck: too big).
+const BIG: Case = { batch: 2, c: 32, h: 24, w: 24, out: 5, k: [3, 3], s: [1, 1], d: [1, 1], pad: P('same') };
+
+/** The kernels' geometry, derived with the layer's own formulas (src/layers/geometry.ts). */
+function geometry(t: Case): ConvGeometry {
+  const [kh, kw] = t.k;
+  const [sh, sw] = t.s;
+  const [dh, dw] = t.d;
+  const [pt, oh] = axis(t.pad[0] as 'valid', t.h, kh + (kh - 1) * (dh - 1), sh, 'test');
+  const [pl, ow] = axis(t.pad[1] as 'valid', t.w, kw + (kw - 1) * (dw - 1), sw, 'test');
+  return { batch: t.batch, c: t.c, h: t.h, w: t.w, out: t.out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow };
+}
+
+const label = (t: Case) =>
+  `b${t.batch} c${t.c} ${t.h}×${t.w} out${t.out} k${t.k.join('×')} s${t.s.join(',')} d${t.d.join(',')} pad ${JSON.stringify(t.pad)}`;
+
+const sizes = (g: ConvGeometry) => ({
+  x: g.batch * g.c * g.h * g.w,
+  w: g.out * g.c * g.kh * g.kw,
+  y: g.batch * g.out * g.oh * g.ow,
+  col: g.c * g.kh * g.kw * g.oh * g.ow,
+});
+
+const kernels = new Map<Build, RawKernels>();
+function fresh(build: Build): RawKernels {
+  let k = kernels.get(build);
+  if (!k) kernels.set(build, (k = new RawKernels(build, 48)));
+  k.reset();
+  return k;
+}
+
+const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
+const snapshot = (k: RawKernels) => new Int32Array(k.exports.memory.buffer.slice(0));
+
+/** Throws if any 4-byte word outside the allowed [start, end) byte ranges changed. */
+function expectOnlyWritten(k: RawKernels, before: Int32Array, allowed: [number, number][], what: string): void {
+  const after = new Int32Array(k.exports.memory.buffer);
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === after[i]) continue;
+    const byte = i * 4;
+    if (!allowed.some(([s, e]) => byte >= s && byte < e)) {
+      throw new Error(`${what}: wrote byte offset ${byte} outside its outputs (${before[i]} → ${after[i]})`);
+    }
+  }
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+
+describe('the test geometry', () => {
+  it('covers what the issue asks for', () => {
+    const gs = CASES.map(geometry);
+    for (const mode of ['valid', 'same', 'full']) expect(CASES.some((t) => t.pad[0] === mode)).toBe(true);
+    expect(CASES.some((t) => typeof t.pad[0] === 'number')).toBe(true);
+    expect(gs.some((g) => g.sh === 2 && g.sw === 2) && gs.some((g) => g.sh === 1 && g.sw === 2)).toBe(true);
+    expect(gs.some((g) => g.dh === 2 && g.dw === 2)).toBe(true);
+    expect(new Set(gs.map((g) => g.c))).toEqual(new Set([1, 3]));
+    expect(new Set(gs.map((g) => g.out))).toEqual(new Set([1, 4, 9]));
+    expect(new Set(gs.map((g) => g.batch))).toEqual(new Set([1, 3]));
+    for (const k of ['1×1', '3×3', '2×3', '5×5']) expect(CASES.some((t) => t.k.join('×') === k)).toBe(true);
+    // and the geometry is what the textbook gives at stride 1: valid M−K'+1, full M+K'−1, same M
+    const find = (pad: string, k: number, d: number) =>
+      geometry(CASES.find((t) => t.pad[0] === pad && t.k[0] === k && t.d[0] === d && t.s[0] === 1)!);
+    expect(find('valid', 3, 1).oh).toBe(5 - 3 + 1);
+    expect(find('full', 3, 1).oh).toBe(7 + 3 - 1);
+    expect(find('same', 3, 1).oh).toBe(7);
+    expect(find('valid', 5, 2).oh).toBe(9 - 9 + 1); // K' = 5 + 4·1 = 9
+  });
+});
+
+describe.each(BUILDS)('conv2d (%s build)', (build) => {
+  it.each([...CASES, BIG].map((t) => [label(t), t] as const))('forward %s', (_, t) => {
+    const k = fresh(build);
+    const g = geometry(t);
+    const n = sizes(g);
+    const rng = new Rng(n.x * 31 + n.w * 7 + n.y);
+    const x = rng.array(n.x);
+    const weight = rng.array(n.w);
+    const bias = rng.array(g.out);
+    const y0 = rng.array(n.y, 5, 6); // stale contents: must be overwritten
+    const ptr = { y: put(k, y0), x: put(k, x), weight: put(k, weight), bias: put(k, bias), col: k.alloc(n.col + GUARD) };
+    const before = snapshot(k);
+    k.exports.conv2d_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.col, ...convArgs(g), k.scratch);
+    expectOnlyWritten(k, before, [
+      [ptr.y, ptr.y + 4 * n.y], [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
+    ], 'conv2d_forward');
+    const y = k.read(ptr.y, n.y + GUARD);
+    const scale = conv2dRef(abs(x), abs(weight), abs(bias), g);
+    expectClose(y.subarray(0, n.y), conv2dRef(x, weight, bias, g), { rtol: RTOL, atol: ATOL, scale, label: 'y' });
+    expectGuardIntact(y, n.y, 'y');
+  });
+
+  it.each([...CASES, BIG].map((t) => [label(t), t] as const))('backward %s accumulates and writes nothing else', (_, t) => {
+    const k = fresh(build);
+    const g = geometry(t);
+    const n = sizes(g);
+    const rng = new Rng(n.x * 17 + n.w * 3 + n.y);
+    const x = rng.array(n.x);
+    const weight = rng.array(n.w);
+    const dy = rng.array(n.y);
+    // gradients are accumulated: start from non-zero buffers
+    const dx0 = rng.array(n.x, -3, 3);
+    const dw0 = rng.array(n.w, -3, 3);
+    const db0 = rng.array(g.out, -3, 3);
+    const ptr = {
+      x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), col: k.alloc(n.col),
+      dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+    };
+    const before = snapshot(k);
+    k.exports.conv2d_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
+    expectOnlyWritten(k, before, [
+      [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out],
+      [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
+    ], 'conv2d_backward');
+    const r = conv2dBackwardRef(dy, x, weight, g);
+    const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
+    expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
+    expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
+    expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+  });
+
+  it.each(CASES.filter((_, i) => i % 3 === 0).map((t) => [label(t), t] as const))(
+    'backward %s with dx = 0 skips the input gradient',
+    (_, t) => {
+      const k = fresh(build);
+      const g = geometry(t);
+      const n = sizes(g);
+      const rng = new Rng(n.x * 5 + n.w * 11 + n.y);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const dy = rng.array(n.y);
+      const dw0 = rng.array(n.w, -3, 3);
+      const db0 = rng.array(g.out, -3, 3);
+      const ptr = {
+        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), col: k.alloc(n.col),
+        dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+      };
+      const before = snapshot(k);
+      k.exports.conv2d_backward(0, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
+      // in particular nothing at address 0, where a dx would have gone
+      expectOnlyWritten(k, before, [
+        [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out],
+        [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
+      ], 'conv2d_backward(dx = 0)');
+      const r = conv2dBackwardRef(dy, x, weight, g);
+      const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
+      expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
+      expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+    },
+  );
+
+  it.each(CASES.map((t) => [label(t), t] as const))('gradcheck %s: loss = Σ y·r', (_, t) => {
+    const k = fresh(build);
+    const g = geometry(t);
+    const n = sizes(g);
+    const rng = new Rng(n.x * 13 + n.w * 29 + n.y);
+    const x = rng.array(n.x);
+    const weight = rng.array(n.w);
+    const bias = rng.array(g.out);
+    const r = rng.array(n.y);
+    const ptr = {
+      x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), col: k.alloc(n.col),
+      dy: k.alloc(n.y, r), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
+    };
+    k.exports.conv2d_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
+    const dx = k.read(ptr.dx, n.x);
+    const dw = k.read(ptr.dw, n.w);
+    const db = k.read(ptr.db, g.out);
+    /** loss with `which` replaced by v, evaluated by the forward kernel */
+    const loss = (which: 'x' | 'weight' | 'bias') => (v: Float64Array) => {
+      k.write(ptr[which], v);
+      k.exports.conv2d_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.col, ...convArgs(g), k.scratch);
+      return dot(k.read(ptr.y, n.y), r);
+    };
+    expectGradClose(loss('x'), x, dx, { label: 'dx' });
+    k.write(ptr.x, x);
+    expectGradClose(loss('weight'), weight, dw, { label: 'dweight' });
+    k.write(ptr.weight, weight);
+    expectGradClose(loss('bias'), bias, db, { label: 'dbias' });
+  });
+
+  it.each(CASES.map((t) => [label(t), t] as const))('im2col %s matches the reference; col2im is its adjoint and accumulates', (_, t) => {
+    const k = fresh(build);
+    const g = { ...geometry(t), batch: 1 };
+    const n = sizes(g);
+    const dims = [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow];
+    const rng = new Rng(n.x * 3 + n.col);
+    const x = rng.array(n.x);
+    const c = rng.array(n.col);
+    const dx0 = rng.array(n.x, -3, 3);
+    const colp = put(k, rng.array(n.col, 5, 6)); // stale contents, including the padded cells
+    k.exports.im2col(colp, put(k, x), ...dims);
+    const col = k.read(colp, n.col + GUARD);
+    expect(Array.from(col.subarray(0, n.col))).toEqual(Array.from(im2colRef(x, g))); // a pure copy: exact
+    expectGuardIntact(col, n.col, 'col');
+
+    const dxp = put(k, dx0);
+    k.exports.col2im(dxp, put(k, c), ...dims);
+    const dx = k.read(dxp, n.x + GUARD);
+    expectGuardIntact(dx, n.x, 'dx');
+    const back = Float64Array.from(dx.subarray(0, n.x), (v, i) => v - dx0[i]);
+    // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩
+    expect(Math.abs(dot(im2colRef(x, g), c) - dot(x, back))).toBeLessThan(1e-5 * (dot(abs(im2colRef(x, g)), abs(c)) + n.x * 3));
+    // and element by element: col2im sums, into dx0, every column entry im2col copied from that cell
+    const expected = Float64Array.from(dx0);
+    const scale = abs(dx0);
+    for (let i = 0; i < n.x; i++) {
+      const e = new Float64Array(n.x);
+      e[i] = 1;
+      const taps = im2colRef(e, g); // 1 where im2col reads cell i
+      for (let j = 0; j < taps.length; j++) if (taps[j]) { expected[i] += c[j]; scale[i] += Math.abs(c[j]); }
+    }
+    expectClose(dx.subarray(0, n.x), expected, { rtol: 1e-6, atol: 1e-7, scale, label: 'col2im' });
+  });
+});
