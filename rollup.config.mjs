@@ -1,22 +1,58 @@
-// One ES module build for every runtime: dist/index.js (browsers, Deno, bundlers),
-// dist/node.js (Node: reads the wasm with fs), dist/image.js (image decoding and MNIST-style
-// preprocessing, a separate entry so pages that do not need it do not ship it), dist/cli.js (the `neurite` command), their
-// type declarations, and the wasm builds copied beside them.
+// One ES module build for every runtime, picked by the package `exports` conditions:
+//   dist/index.js    browsers, Deno, bundlers: the .wasm found beside it (new URL(…, import.meta.url))
+//   dist/node.js     Node: reads the .wasm with fs
+//   dist/workerd.js  Cloudflare Workers / workerd: imports the .wasm files statically as modules
+//   dist/inline.js   single-file use: the builds embedded as base64
+//   dist/image.js    image decoding and MNIST-style preprocessing (a separate entry so pages that
+//                    do not need it do not ship it)
+//   dist/cli.js      the `neurite` command
+// plus their type declarations and the wasm builds copied beside them.
 import typescript from '@rollup/plugin-typescript';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+
+const BUILDS = ['relaxed', 'simd', 'scalar'];
+const WASM_FILE = /^neurite\.(scalar|simd|relaxed)\.wasm$/;
 
 const copyWasm = {
   name: 'copy-wasm',
   writeBundle() {
     mkdirSync('dist', { recursive: true });
     for (const f of readdirSync('build')) {
-      if (/^neurite\.(scalar|simd|relaxed)\.wasm$/.test(f)) copyFileSync(`build/${f}`, `dist/${f}`);
+      if (WASM_FILE.test(f)) copyFileSync(`build/${f}`, `dist/${f}`);
     }
   },
 };
 
+// `import relaxed from './neurite.relaxed.wasm'` in src/workerd.ts stays an import in the output,
+// of the copy beside dist/workerd.js (the Workers bundler or workerd compiles it); and
+// 'neurite:wasm-base64' is a generated module with each build as base64 text (src/inline.ts).
+const wasmModules = {
+  name: 'wasm-modules',
+  resolveId(source) {
+    if (WASM_FILE.test(basename(source))) return { id: `./${basename(source)}`, external: true };
+    if (source === 'neurite:wasm-base64') return '\0neurite:wasm-base64';
+    return null;
+  },
+  load(id) {
+    if (id !== '\0neurite:wasm-base64') return null;
+    return BUILDS.map((b) => {
+      const file = `build/neurite.${b}.wasm`;
+      this.addWatchFile(resolve(file));
+      return `export const ${b} = ${JSON.stringify(readFileSync(file).toString('base64'))};\n`;
+    }).join('');
+  },
+};
+
 export default {
-  input: { index: 'src/index.ts', node: 'src/node.ts', image: 'src/image/index.ts', cli: 'src/cli/main.ts' },
+  input: {
+    index: 'src/index.ts',
+    node: 'src/node.ts',
+    workerd: 'src/workerd.ts',
+    inline: 'src/inline.ts',
+    image: 'src/image/index.ts',
+    cli: 'src/cli/main.ts',
+  },
   output: {
     dir: 'dist',
     format: 'es',
@@ -26,6 +62,7 @@ export default {
   },
   external: (id) => id.startsWith('node:'),
   plugins: [
+    wasmModules,
     typescript({
       tsconfig: './tsconfig.build.json',
       declarationDir: 'dist',

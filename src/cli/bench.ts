@@ -4,6 +4,7 @@ import { init } from '../node';
 import { supportedBuilds, type BuildName } from '../runtime';
 import { Kernels } from '../wasm';
 import { parseArgs } from './args';
+import { benchWeb } from './bench-web';
 import { benchCnn } from './bench-cnn';
 import { loadMnist } from './mnist';
 import { time } from './stats';
@@ -74,5 +75,6 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   console.log('targets: batch-1 ≤ 12 µs, batch-1000 ≥ 180,000 img/s, training ≥ 25,000 samples/s');
   await benchCnn(runtimes, train, test, quick);
+  await benchWeb(quick);
   return 0;
 }

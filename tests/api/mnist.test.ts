@@ -5,6 +5,7 @@ import { loadMnist } from '../../src/cli/mnist';
 import { runtime } from '../helpers/neurite';
 
 const MODEL = new URL('../../models/mnist-mlp.safetensors', import.meta.url);
+const CNN = new URL('../../models/mnist-cnn.safetensors', import.meta.url);
 
 describe('MNIST', async () => {
   const nn = await runtime('relaxed');
@@ -14,6 +15,14 @@ describe('MNIST', async () => {
     const model = nn.load(readFileSync(MODEL));
     const { accuracy } = model.evaluate(test.images, test.labels, { loss: 'categoricalCrossentropy' });
     expect(accuracy).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('the shipped CNN reaches ≥ 99.2% on the 10,000 test images', () => {
+    const model = nn.load(readFileSync(CNN));
+    expect(model.inputShape).toEqual([1, 28, 28]);
+    expect(model.layers.some((l) => l.type === 'conv2d')).toBe(true);
+    const { accuracy } = model.evaluate(test.images, test.labels, { loss: 'categoricalCrossentropy' });
+    expect(accuracy).toBeGreaterThanOrEqual(0.992);
   });
 
   it('gives the same answers on every build', async () => {
