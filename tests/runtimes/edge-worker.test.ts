@@ -34,7 +34,16 @@ describe('edge-worker example under workerd', () => {
   afterAll(async () => { await mf?.dispose(); });
 
   async function request(path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> {
-    const response = await fetch(new URL(path, base), init);
+    // A 413 answered before the client finished sending leaves that keep-alive socket to be
+    // reset; a request that lands on it fails in transport before reaching the worker. Only that
+    // one error is retried, on a new connection, so the worker's answers are still all checked.
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, base), init);
+    } catch (e) {
+      if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET' || init.body instanceof ReadableStream) throw e;
+      response = await fetch(new URL(path, base), init);
+    }
     const text = await response.text();
     statuses.push(response.status);
     expect(response.headers.get('content-type') ?? '', text).toMatch(/^application\/json/);
