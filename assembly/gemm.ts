@@ -131,6 +131,42 @@ export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
   }
 }
 
+// As tile_4x8, but A is read in place: row r of the tile at a + r·lda bytes, unit column
+// stride. Row-major A needs no packing (the four rows are four sequential streams).
+@inline function tile_4x8_rows(c: usize, ldc: i32, a: usize, lda: usize, pb: usize, kc: i32, acc: bool): void {
+  const ld = <usize>ldc << 2;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a0p = a;
+  const a1o = lda, a2o = lda * 2, a3o = lda * 3;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(a0p);
+    const a1 = v128.load32_splat(a0p + a1o);
+    const a2 = v128.load32_splat(a0p + a2o);
+    const a3 = v128.load32_splat(a0p + a3o);
+    c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+    c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+    c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+    c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+    a0p += 4;
+    pb += 32;
+  }
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + ld)); c11 = f32x4.add(c11, v128.load(c + ld, 16));
+    c20 = f32x4.add(c20, v128.load(c + ld * 2)); c21 = f32x4.add(c21, v128.load(c + ld * 2, 16));
+    c30 = f32x4.add(c30, v128.load(c + ld * 3)); c31 = f32x4.add(c31, v128.load(c + ld * 3, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+  v128.store(c + ld * 2, c20); v128.store(c + ld * 2, c21, 16);
+  v128.store(c + ld * 3, c30); v128.store(c + ld * 3, c31, 16);
+}
+
 // y(n) = [y +] x(k) · B(k,n) with B row-major (cs == 1): the batch-1 path, no packing.
 function gemv_rows(y: usize, x: usize, xs: i32, b: usize, rs: i32, n: i32, k: i32, acc: bool): void {
   const rb = <usize>rs << 2;
@@ -242,7 +278,10 @@ export function gemm(
       pack_b(pb, b + (<usize>(pc * b_rs + jc * b_cs) << 2), b_rs, b_cs, kc, nc);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
-        pack_a(pa, a + (<usize>(ic * a_rs + pc * a_cs) << 2), a_rs, a_cs, mc, kc);
+        const ablock = a + (<usize>(ic * a_rs + pc * a_cs) << 2);
+        // row-major A is read in place by the SIMD tile; anything else is packed first
+        const inPlace = ASC_FEATURE_SIMD && a_cs == 1;
+        if (!inPlace) pack_a(pa, ablock, a_rs, a_cs, mc, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const pbj = pb + (<usize>(jr * kc) << 2);
@@ -250,8 +289,21 @@ export function gemm(
             const rows = min(MR, mc - ir);
             const pai = pa + (<usize>(ir * kc) << 2);
             const ct = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
-            if (rows == MR && cols == NR) {
+            if (rows == MR && cols == NR && inPlace) {
+              if (ASC_FEATURE_SIMD) tile_4x8_rows(ct, ldc, ablock + (<usize>(ir * a_rs) << 2), <usize>a_rs << 2, pbj, kc, acc);
+            } else if (rows == MR && cols == NR) {
               tile_4x8(ct, ldc, pai, pbj, kc, acc);
+            } else if (inPlace) {
+              // an edge tile: pack just these rows, then go through the staging tile
+              pack_a(pa, ablock + (<usize>(ir * a_rs) << 2), a_rs, a_cs, rows, kc);
+              tile_4x8(stage, NR, pa, pbj, kc, false);
+              for (let r = 0; r < rows; r++) {
+                for (let q = 0; q < cols; q++) {
+                  const dst = ct + (<usize>(r * ldc + q) << 2);
+                  const v = load<f32>(stage + (<usize>(r * NR + q) << 2));
+                  store<f32>(dst, acc ? load<f32>(dst) + v : v);
+                }
+              }
             } else {
               tile_4x8(stage, NR, pai, pbj, kc, false);
               for (let r = 0; r < rows; r++) {
