@@ -11,6 +11,7 @@ import { encodeGrayPng } from '../helpers/png';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/cli.js');
 const model = join(root, 'models/mnist-mlp.safetensors');
+const cnn = join(root, 'models/mnist-cnn.safetensors');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
 
 /** An MNIST digit drawn dark on white paper at `size`×`size`, the way a photo or scan looks. */
@@ -58,6 +59,23 @@ describe('neurite CLI', () => {
       if (digit === test.labels[i]) right++;
     }
     expect(right).toBeGreaterThanOrEqual(18);
+  });
+
+  it('eval and predict work with the shipped CNN', () => {
+    const r = run('eval', cnn, '--limit', '2000');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/conv2d → maxPool2d/);
+    expect(Number(/accuracy\s+([\d.]+)%/.exec(r.stdout)?.[1])).toBeGreaterThan(98.5);
+    const test = loadMnist('test', 10);
+    let right = 0;
+    for (let i = 0; i < 10; i++) {
+      const file = join(dir, `cnn-digit-${i}.png`);
+      writeFileSync(file, encodeGrayPng(84, 84, paperDigit(test.images.subarray(i * 784, (i + 1) * 784), 84)));
+      const p = run('predict', cnn, file);
+      expect(p.status, p.stderr).toBe(0);
+      if (Number(/^digit (\d)/.exec(p.stdout)?.[1]) === test.labels[i]) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(9);
   });
 
   it('predict refuses a file it cannot decode, with a clear error', () => {
