@@ -59,6 +59,39 @@ export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
         }
         dst += 32;
       }
+    } else if (cols == NR && rs == 1) {
+      // transposed B (Bᵀ row-major): each of the 8 columns is contiguous in k; read them as
+      // eight sequential streams, four k at a time, and transpose 8×4 blocks in registers
+      const c0 = base, cstep = <usize>cs << 2;
+      let k = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; k + 4 <= kc; k += 4) {
+          const o = <usize>k << 2;
+          const r0 = v128.load(c0 + o), r1 = v128.load(c0 + cstep + o);
+          const r2 = v128.load(c0 + cstep * 2 + o), r3 = v128.load(c0 + cstep * 3 + o);
+          const r4 = v128.load(c0 + cstep * 4 + o), r5 = v128.load(c0 + cstep * 5 + o);
+          const r6 = v128.load(c0 + cstep * 6 + o), r7 = v128.load(c0 + cstep * 7 + o);
+          // 4×4 transposes of columns 0-3 and 4-7
+          const a01l = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), a01h = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+          const a23l = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), a23h = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          const b01l = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5), b01h = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
+          const b23l = v128.shuffle<f32>(r6, r7, 0, 4, 1, 5), b23h = v128.shuffle<f32>(r6, r7, 2, 6, 3, 7);
+          const d = dst + (<usize>k << 5);
+          v128.store(d, v128.shuffle<f32>(a01l, a23l, 0, 1, 4, 5));
+          v128.store(d, v128.shuffle<f32>(b01l, b23l, 0, 1, 4, 5), 16);
+          v128.store(d, v128.shuffle<f32>(a01l, a23l, 2, 3, 6, 7), 32);
+          v128.store(d, v128.shuffle<f32>(b01l, b23l, 2, 3, 6, 7), 48);
+          v128.store(d, v128.shuffle<f32>(a01h, a23h, 0, 1, 4, 5), 64);
+          v128.store(d, v128.shuffle<f32>(b01h, b23h, 0, 1, 4, 5), 80);
+          v128.store(d, v128.shuffle<f32>(a01h, a23h, 2, 3, 6, 7), 96);
+          v128.store(d, v128.shuffle<f32>(b01h, b23h, 2, 3, 6, 7), 112);
+        }
+      }
+      for (; k < kc; k++) {
+        const d = dst + (<usize>k << 5);
+        for (let c = 0; c < NR; c++) store<f32>(d + (<usize>c << 2), load<f32>(c0 + cstep * c + (<usize>k << 2)));
+      }
+      dst += <usize>kc << 5;
     } else {
       for (let k = 0; k < kc; k++) {
         const row = base + (<usize>(k * rs) << 2);
