@@ -6,6 +6,23 @@ import { gemm } from './gemm';
 
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
+// Rows here are short (a feature map's width), where a loop beats memory.copy's call overhead.
+@inline function copy_row(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(at(dst, i), v128.load(at(src, i)));
+  }
+  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(src, i)));
+}
+
+@inline function add_row(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.add(v128.load(at(dst, i)), v128.load(at(src, i))));
+  }
+  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
+}
+
 /** col(C·KH·KW, OH·OW) = the receptive field of every output position of one sample x(C,H,W). */
 export function im2col(
   col: usize, x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32,
@@ -26,7 +43,7 @@ export function im2col(
           const row = at(plane, iy * w);
           let ix = kj * dw - pl;
           if (sw == 1 && ix >= 0 && ix + ow <= w) {
-            memory.copy(dst, at(row, ix), <usize>ow << 2); // the common interior case
+            copy_row(dst, at(row, ix), ow); // the common interior case
             dst += <usize>ow << 2;
             continue;
           }
@@ -55,6 +72,11 @@ export function col2im(
           if (iy < 0 || iy >= h) { src += <usize>ow << 2; continue; }
           const row = at(plane, iy * w);
           let ix = kj * dw - pl;
+          if (sw == 1 && ix >= 0 && ix + ow <= w) {
+            add_row(at(row, ix), src, ow); // the interior case, as in im2col
+            src += <usize>ow << 2;
+            continue;
+          }
           for (let ox = 0; ox < ow; ox++, ix += sw) {
             if (ix >= 0 && ix < w) store<f32>(at(row, ix), load<f32>(at(row, ix)) + load<f32>(src));
             src += 4;
