@@ -105,6 +105,32 @@ export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
   }
 }
 
+// Write a 4×8 tile of accumulators to C (row stride ld bytes), adding to what is there with acc.
+@inline function store_tile(c: usize, ld: usize, acc: bool,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + ld)); c11 = f32x4.add(c11, v128.load(c + ld, 16));
+    c20 = f32x4.add(c20, v128.load(c + ld * 2)); c21 = f32x4.add(c21, v128.load(c + ld * 2, 16));
+    c30 = f32x4.add(c30, v128.load(c + ld * 3)); c31 = f32x4.add(c31, v128.load(c + ld * 3, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+  v128.store(c + ld * 2, c20); v128.store(c + ld * 2, c21, 16);
+  v128.store(c + ld * 3, c30); v128.store(c + ld * 3, c31, 16);
+}
+
+// Copy the valid rows×cols of the staging tile (row stride NR) into C, adding with acc.
+@inline function merge_stage(ct: usize, ldc: i32, stage: usize, rows: i32, cols: i32, acc: bool): void {
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < cols; q++) {
+      const dst = ct + (<usize>(r * ldc + q) << 2);
+      const v = load<f32>(stage + (<usize>(r * NR + q) << 2));
+      store<f32>(dst, acc ? load<f32>(dst) + v : v);
+    }
+  }
+}
+
 // 4×8 tile of C (row stride ldc floats) from packed panels pa [k][4] and pb [k][8].
 @inline function tile_4x8(c: usize, ldc: i32, pa: usize, pb: usize, kc: i32, acc: bool): void {
   const ld = <usize>ldc << 2;
@@ -127,16 +153,7 @@ export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
       pa += 16;
       pb += 32;
     }
-    if (acc) {
-      c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-      c10 = f32x4.add(c10, v128.load(c + ld)); c11 = f32x4.add(c11, v128.load(c + ld, 16));
-      c20 = f32x4.add(c20, v128.load(c + ld * 2)); c21 = f32x4.add(c21, v128.load(c + ld * 2, 16));
-      c30 = f32x4.add(c30, v128.load(c + ld * 3)); c31 = f32x4.add(c31, v128.load(c + ld * 3, 16));
-    }
-    v128.store(c, c00); v128.store(c, c01, 16);
-    v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
-    v128.store(c + ld * 2, c20); v128.store(c + ld * 2, c21, 16);
-    v128.store(c + ld * 3, c30); v128.store(c + ld * 3, c31, 16);
+    store_tile(c, ld, acc, c00, c01, c10, c11, c20, c21, c30, c31);
   } else {
     // Scalar: one row of 8 accumulators at a time keeps them in registers.
     for (let r = 0; r < MR; r++) {
@@ -188,16 +205,7 @@ export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
     a0p += 4;
     pb += 32;
   }
-  if (acc) {
-    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-    c10 = f32x4.add(c10, v128.load(c + ld)); c11 = f32x4.add(c11, v128.load(c + ld, 16));
-    c20 = f32x4.add(c20, v128.load(c + ld * 2)); c21 = f32x4.add(c21, v128.load(c + ld * 2, 16));
-    c30 = f32x4.add(c30, v128.load(c + ld * 3)); c31 = f32x4.add(c31, v128.load(c + ld * 3, 16));
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
-  v128.store(c + ld * 2, c20); v128.store(c + ld * 2, c21, 16);
-  v128.store(c + ld * 3, c30); v128.store(c + ld * 3, c31, 16);
+  store_tile(c, ld, acc, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 // y(n) = [y +] x(k) · B(k,n) with B row-major (cs == 1): the batch-1 path, no packing.
@@ -330,22 +338,10 @@ export function gemm(
               // an edge tile: pack just these rows, then go through the staging tile
               pack_a(pa, ablock + (<usize>(ir * a_rs) << 2), a_rs, a_cs, rows, kc);
               tile_4x8(stage, NR, pa, pbj, kc, false);
-              for (let r = 0; r < rows; r++) {
-                for (let q = 0; q < cols; q++) {
-                  const dst = ct + (<usize>(r * ldc + q) << 2);
-                  const v = load<f32>(stage + (<usize>(r * NR + q) << 2));
-                  store<f32>(dst, acc ? load<f32>(dst) + v : v);
-                }
-              }
+              merge_stage(ct, ldc, stage, rows, cols, acc);
             } else {
               tile_4x8(stage, NR, pai, pbj, kc, false);
-              for (let r = 0; r < rows; r++) {
-                for (let q = 0; q < cols; q++) {
-                  const dst = ct + (<usize>(r * ldc + q) << 2);
-                  const v = load<f32>(stage + (<usize>(r * NR + q) << 2));
-                  store<f32>(dst, acc ? load<f32>(dst) + v : v);
-                }
-              }
+              merge_stage(ct, ldc, stage, rows, cols, acc);
             }
           }
         }
