@@ -11,6 +11,7 @@ import {
   ACTIVATIONS, avgpool2dRef, conv2dRef, expectClose, maxpool2dRef, mulberry32, softmaxRef, type ConvGeometry, type PoolGeometry,
 } from '../helpers/reference';
 import { BUILDS } from '../helpers/wasm';
+import { gradcheckModel } from '../helpers/model-gradcheck';
 
 // ---------------------------------------------------------------------------------------------
 // A plain-TypeScript forward pass over a topology, from the PyTorch-layout weights
@@ -117,37 +118,9 @@ function refPredict(m: Model, x: Float32Array): Float64Array {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-function flat(record: Record<string, Float32Array>, names: string[]): Float64Array {
-  return Float64Array.from(names.flatMap((n) => Array.from(record[n])));
-}
-
-function unflat(theta: Float64Array, like: Record<string, Float32Array>, names: string[]) {
-  const out: Record<string, Float32Array> = {};
-  let o = 0;
-  for (const n of names) {
-    out[n] = Float32Array.from(theta.subarray(o, o + like[n].length));
-    o += like[n].length;
-  }
-  return out;
-}
-
-/**
- * model.gradients against central differences of model.evaluate's loss, over every weight. Max
- * pooling is piecewise: where two cells of a window are closer than a step can move them, the
- * difference quotient straddles the switch, so models with max pooling take a smaller step.
- */
-function gradcheckModel(model: Model, x: Float32Array, y: number[][], loss: string, label: string, h = 1e-2) {
-  const w = model.getWeights();
-  const names = Object.keys(w);
-  const analytic = model.gradients(x, y, { loss });
-  const f = (theta: Float64Array) => {
-    model.setWeights(unflat(theta, w, names));
-    return model.evaluate(x, y, { loss }).loss;
-  };
-  expectGradClose(f, flat(w, names), flat(analytic, names), { label, h, rtol: 2e-2, atol: 2e-4 });
-  model.setWeights(w);
-}
-
+// gradcheckModel: max pooling is piecewise; where two cells of a window are closer than a step can
+// move them, the difference quotient straddles the switch, so models with max pooling take a
+// smaller step.
 function inputs(n: number, size: number, seed: number): Float32Array {
   const r = mulberry32(seed);
   return Float32Array.from({ length: n * size }, () => r() * 2 - 1);

@@ -1,36 +1,9 @@
 // Back-propagation through whole models against central finite differences: every activation,
 // every loss (fused and not), through the public gradients() call.
 import { describe, it } from 'vitest';
-import type { Model } from '../../src/node';
-import { expectGradClose } from '../helpers/gradcheck';
+import { gradcheckModel } from '../helpers/model-gradcheck';
 import { runtime } from '../helpers/neurite';
 import { mulberry32 } from '../helpers/reference';
-
-function flat(record: Record<string, Float32Array>, names: string[]): Float64Array {
-  return Float64Array.from(names.flatMap((n) => Array.from(record[n])));
-}
-
-function unflat(theta: Float64Array, like: Record<string, Float32Array>, names: string[]) {
-  const out: Record<string, Float32Array> = {};
-  let o = 0;
-  for (const n of names) {
-    out[n] = Float32Array.from(theta.subarray(o, o + like[n].length));
-    o += like[n].length;
-  }
-  return out;
-}
-
-function check(model: Model, x: number[][], y: number[][], loss: string, label: string) {
-  const w = model.getWeights();
-  const names = Object.keys(w);
-  const analytic = model.gradients(x, y, { loss });
-  const f = (theta: Float64Array) => {
-    model.setWeights(unflat(theta, w, names));
-    return model.evaluate(x, y, { loss }).loss;
-  };
-  expectGradClose(f, flat(w, names), flat(analytic, names), { label, h: 1e-2, rtol: 2e-2, atol: 2e-4 });
-  model.setWeights(w);
-}
 
 type Kind = 'probs' | 'onehot' | 'positive' | 'real' | 'far';
 
@@ -56,7 +29,7 @@ describe('model gradients match finite differences', async () => {
         { type: 'dense', units: 4, activation: act, ...(act === 'leakyRelu' ? { alpha: 0.1 } : {}) },
         { type: 'dense', units: 3, activation: 'softmax' }] });
       const { x, y } = data(6, 5, 3, 2, 'onehot');
-      check(m, x, y, 'categoricalCrossentropy', act);
+      gradcheckModel(m, x, y, 'categoricalCrossentropy', act);
     });
   }
 
@@ -75,7 +48,7 @@ describe('model gradients match finite differences', async () => {
         { type: 'dense', units: 5, activation: 'tanh' },
         { type: 'dense', units: 3, activation: last }] });
       const { x, y } = data(5, 4, 3, 9, kind);
-      check(m, x, y, loss, `${loss}/${last}`);
+      gradcheckModel(m, x, y, loss, `${loss}/${last}`);
     });
   }
 });
