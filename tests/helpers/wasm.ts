@@ -1,6 +1,7 @@
 // Raw access to one compiled build, for kernel tests that call the ABI directly.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { GUARD, guarded } from './reference';
 
 export type Build = 'scalar' | 'simd' | 'relaxed';
 export const BUILDS: Build[] = ['scalar', 'simd', 'relaxed'];
@@ -54,3 +55,21 @@ export class RawKernels {
     this.top = this.scratch + this.exports.gemm_scratch_bytes();
   }
 }
+
+const instances = new Map<string, RawKernels>();
+
+/**
+ * One instance per build (and memory size), shared by a test file, its allocator reset for each
+ * test. Tests that snapshot all of memory ask for fewer pages.
+ */
+export function fresh(build: Build, pages = 256): RawKernels {
+  const key = `${build}/${pages}`;
+  let k = instances.get(key);
+  if (!k) instances.set(key, (k = new RawKernels(build, pages)));
+  k.reset();
+  return k;
+}
+
+/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
+ * past its end feeds the sentinel into the result, where the comparison sees it. */
+export const put = (k: RawKernels, data: ArrayLike<number>): number => k.alloc(data.length + GUARD, guarded(data));

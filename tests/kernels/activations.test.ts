@@ -2,11 +2,8 @@
 // the analytic reference (accumulating into a non-zero dx) and against the shared
 // finite-difference gradcheck. Also the gradcheck helper's own test: it must reject wrong gradients.
 import { describe, expect, it } from 'vitest';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
-import {
-  ACTIVATIONS, GUARD, Rng, abs, absSum, add, expectClose, expectGuardIntact, guarded,
-  preluBackwardRef, preluForwardRef, sigmoid, softmaxBackwardRef, softmaxRef,
-} from '../helpers/reference';
+import { BUILDS, RawKernels, type Build, fresh, put } from '../helpers/wasm';
+import { ACTIVATIONS, GUARD, Rng, abs, absSum, add, expectClose, expectGuardIntact, preluBackwardRef, preluForwardRef, sigmoid, softmaxBackwardRef, softmaxRef } from '../helpers/reference';
 import { expectGradClose, gradcheck } from '../helpers/gradcheck';
 
 // SIMD main loops are 4 wide with a scalar tail: empty, 1, tile−1, tile, tile+1, 3×tile, 3×tile+1, odd.
@@ -19,17 +16,6 @@ const SPECIALS = [0, -2.5, -0, 1e4, -1, -1e4, 88, -88, 20, -20, 1e30, -1e30, 1e-
 const RTOL = 1e-5;
 const ATOL = 1e-6;
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build)));
-  k.reset();
-  return k;
-}
-
-/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
- * past its end feeds the sentinel into the result, where the comparison sees it. */
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 
 /** Σ r·y for y = kernel_forward(x): the scalar loss every activation gradcheck differentiates. */
 function dotLoss(k: RawKernels, forward: (yp: number, xp: number) => void, xp: number, yp: number, n: number, r: ArrayLike<number>) {

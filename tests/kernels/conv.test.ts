@@ -4,11 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { axis, type Padding } from '../../src/layers/geometry';
 import { expectGradClose } from '../helpers/gradcheck';
-import {
-  GUARD, Rng, abs, add, conv2dBackwardRef, conv2dRef, convArgs, expectClose, expectGuardIntact, guarded, im2colRef,
-  type ConvGeometry,
-} from '../helpers/reference';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
+import { GUARD, Rng, abs, add, conv2dBackwardRef, conv2dRef, convArgs, expectClose, expectGuardIntact, im2colRef, type ConvGeometry } from '../helpers/reference';
+import { BUILDS, RawKernels, type Build, put, fresh as freshKernels } from '../helpers/wasm';
 
 // Dot products: error relative to Σ|terms| (the reference run on |inputs|).
 const RTOL = 1e-5;
@@ -78,15 +75,9 @@ const sizes = (g: ConvGeometry) => ({
   col: g.c * g.kh * g.kw * g.oh * g.ow,
 });
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build, 48)));
-  k.reset();
-  return k;
-}
+// memory is snapshotted whole in these tests: keep it small
+const fresh = (build: Build): RawKernels => freshKernels(build, 48);
 
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 const snapshot = (k: RawKernels) => new Int32Array(k.exports.memory.buffer.slice(0));
 
 /** Throws if any 4-byte word outside the allowed [start, end) byte ranges changed. */

@@ -1,8 +1,8 @@
 // dense_forward / dense_backward / column_sum against the float64 reference in every build, plus
 // a finite-difference check of the whole layer (dx, dwt, dbias) through loss = Σ y·r.
 import { describe, it } from 'vitest';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
-import { Rng, abs, add, denseBackwardRef, denseForwardRef, expectClose, expectGuardIntact, guarded, GUARD } from '../helpers/reference';
+import { BUILDS, RawKernels, type Build, fresh, put } from '../helpers/wasm';
+import { Rng, abs, add, denseBackwardRef, denseForwardRef, expectClose, expectGuardIntact, GUARD } from '../helpers/reference';
 import { expectGradClose } from '../helpers/gradcheck';
 
 // Dot products: error relative to Σ|terms| (computed by running the reference on |inputs|).
@@ -17,17 +17,6 @@ const SHAPES: [number, number, number][] = [
   [3, 0, 5], [0, 4, 5],
 ];
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build)));
-  k.reset();
-  return k;
-}
-
-/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
- * past its end feeds the sentinel into the result, where the comparison sees it. */
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 
 /** Byte-for-byte copy of the whole instance memory. */
 const snapshot = (k: RawKernels) => new Int32Array(k.exports.memory.buffer.slice(0));

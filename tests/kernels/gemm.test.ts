@@ -1,7 +1,7 @@
 // gemm (packed, blocked, with batch-1 fast paths) against the float64 reference and against the
 // same build's plain triple-loop gemm_reference, in every build.
 import { describe, expect, it } from 'vitest';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
+import { BUILDS, type Build, fresh } from '../helpers/wasm';
 import { GUARD, Rng, expectClose, expectGuardIntact, gemmRef, gemmScale, guarded, type GemmProblem } from '../helpers/reference';
 
 // The kernel's blocking: 4×8 register tile, MC = 64 rows, KC = 256 depth, NC = 512 columns.
@@ -57,14 +57,6 @@ const CASES: Case[] = [
     ([n, k]) => ({ m: 1, n, k }),
   ),
 ];
-
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build)));
-  k.reset();
-  return k;
-}
 
 /** Run gemm and gemm_reference on one problem and check both against the float64 reference. */
 function checkGemm(

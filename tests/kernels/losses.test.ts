@@ -4,8 +4,8 @@
 // losses take logits z forward and the saved activation y backward, so their gradcheck
 // differentiates the forward w.r.t. z and feeds the backward y = sigmoid(z) / softmax(z).
 import { describe, expect, it } from 'vitest';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
-import { GUARD, LOSSES, Rng, absSum, add, expectClose, expectGuardIntact, f32, guarded } from '../helpers/reference';
+import { BUILDS, RawKernels, type Build, fresh, put } from '../helpers/wasm';
+import { GUARD, LOSSES, Rng, absSum, add, expectClose, expectGuardIntact, f32 } from '../helpers/reference';
 import { expectGradClose } from '../helpers/gradcheck';
 
 // Forward sums in f64 from the same f32 inputs: only libm's last bit differs.
@@ -121,17 +121,6 @@ const CASES: Record<string, LossCase> = {
   },
 };
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build)));
-  k.reset();
-  return k;
-}
-
-/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
- * past its end feeds the sentinel into the result, where the comparison sees it. */
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 
 /** What the fused losses' backward takes: y = act(z), computed by the kernel's own activation. */
 function savedOutput(k: RawKernels, c: LossCase, zp: number, batch: number, n: number): number {

@@ -1,23 +1,12 @@
 // The block helpers (fill_zero, axpy, count_nonfinite) in every build, at sizes around the 4-wide
 // SIMD loop and its scalar tail, with negatives, zeros, large magnitudes and non-finite values.
 import { describe, expect, it } from 'vitest';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
-import { GUARD, Rng, expectClose, expectGuardIntact, guarded } from '../helpers/reference';
+import { BUILDS, type Build, fresh, put } from '../helpers/wasm';
+import { GUARD, Rng, expectClose, expectGuardIntact } from '../helpers/reference';
 
 const SIZES = [0, 1, 3, 4, 5, 12, 13, 37];
 const SPECIALS = [0, -1, 1e30, -0, -2.5, -1e30, 1e-30, 3.4e38];
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build)));
-  k.reset();
-  return k;
-}
-
-/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
- * past its end feeds the sentinel into the result, where the comparison sees it. */
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 
 describe.each(BUILDS)('memory helpers (%s build)', (build) => {
   it.each(SIZES)('fill_zero n=%i zeroes exactly n floats', (n) => {

@@ -2,10 +2,8 @@
 // implementations of PyTorch's update rules (tests/helpers/reference.ts), checking the parameters
 // and the optimizer state, at sizes around the 4-wide SIMD loop and its scalar tail.
 import { describe, it } from 'vitest';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
-import {
-  GUARD, Rng, adagradRef, adamRef, expectClose, expectGuardIntact, guarded, momentumRef, rmspropRef, sgdRef,
-} from '../helpers/reference';
+import { BUILDS, RawKernels, type Build, fresh, put } from '../helpers/wasm';
+import { GUARD, Rng, adagradRef, adamRef, expectClose, expectGuardIntact, momentumRef, rmspropRef, sgdRef } from '../helpers/reference';
 
 const SIZES = [0, 1, 3, 4, 5, 12, 13, 37];
 const STEPS = 5;
@@ -71,17 +69,6 @@ const OPTIMIZERS: Record<string, Optimizer> = {
   'adam ε=0.5': adam(0.1, 0.8, 0.99, 0.5),
 };
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build)));
-  k.reset();
-  return k;
-}
-
-/** Allocate data followed by GUARD sentinels: outputs must leave them alone, and an input read
- * past its end feeds the sentinel into the result, where the comparison sees it. */
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
 
 /**
  * Run `steps` updates with fresh gradients each step, comparing p and state after every step

@@ -4,11 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { axis, type Padding } from '../../src/layers/geometry';
 import { expectGradClose } from '../helpers/gradcheck';
-import {
-  GUARD, Rng, abs, add, avgpool2dBackwardRef, avgpool2dRef, expectClose, expectGuardIntact, guarded,
-  maxpool2dBackwardRef, maxpool2dRef, type PoolGeometry,
-} from '../helpers/reference';
-import { BUILDS, RawKernels, type Build } from '../helpers/wasm';
+import { GUARD, Rng, abs, add, avgpool2dBackwardRef, avgpool2dRef, expectClose, expectGuardIntact, maxpool2dBackwardRef, maxpool2dRef, type PoolGeometry } from '../helpers/reference';
+import { BUILDS, RawKernels, type Build, put, fresh as freshKernels } from '../helpers/wasm';
 
 interface Case {
   planes: number; h: number; w: number;
@@ -57,14 +54,8 @@ function distinct(n: number, rng: Rng): Float64Array {
   return v;
 }
 
-const kernels = new Map<Build, RawKernels>();
-function fresh(build: Build): RawKernels {
-  let k = kernels.get(build);
-  if (!k) kernels.set(build, (k = new RawKernels(build, 16)));
-  k.reset();
-  return k;
-}
-const put = (k: RawKernels, data: ArrayLike<number>) => k.alloc(data.length + GUARD, guarded(data));
+// memory is snapshotted whole in these tests: keep it small
+const fresh = (build: Build): RawKernels => freshKernels(build, 16);
 const i32 = (k: RawKernels, ptr: number, n: number) => new Int32Array(k.exports.memory.buffer).slice(ptr >> 2, (ptr >> 2) + n);
 const snapshot = (k: RawKernels) => new Int32Array(k.exports.memory.buffer.slice(0));
 
