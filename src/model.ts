@@ -360,26 +360,26 @@ export class Model {
     } finally {
       this.layers.forEach((l, i) => { l.trainable = all[i]; });
     }
-    const f32 = this.k.f32;
-    const out: Record<string, Float32Array> = {};
-    for (const l of this.layers) {
-      for (const p of l.params) {
-        const g = f32.slice(p.grad >> 2, (p.grad >> 2) + p.size);
-        out[`${l.name}.${p.name}`] = p.toTorch ? p.toTorch(g) : g;
-      }
-    }
-    return out;
+    return this.readParams('grad');
   }
 
   /** Every parameter by PyTorch name and layout: 'dense_0.weight' is [out, in]. Copies. */
   getWeights(): Record<string, Float32Array> {
+    return this.readParams('ptr');
+  }
+
+  /** @internal every parameter slot under its full PyTorch-style name, in layer order */
+  namedParams(): Map<string, ParamSlot> {
+    return new Map(this.layers.flatMap((l) => l.params.map((p): [string, ParamSlot] => [`${l.name}.${p.name}`, p])));
+  }
+
+  /** Copies of the values (or gradients) of every parameter, converted to PyTorch layout. */
+  private readParams(which: 'ptr' | 'grad'): Record<string, Float32Array> {
     const f32 = this.k.f32;
     const out: Record<string, Float32Array> = {};
-    for (const l of this.layers) {
-      for (const p of l.params) {
-        const v = f32.slice(p.ptr >> 2, (p.ptr >> 2) + p.size);
-        out[`${l.name}.${p.name}`] = p.toTorch ? p.toTorch(v) : v;
-      }
+    for (const [name, p] of this.namedParams()) {
+      const v = f32.slice(p[which] >> 2, (p[which] >> 2) + p.size);
+      out[name] = p.toTorch ? p.toTorch(v) : v;
     }
     return out;
   }
@@ -392,8 +392,7 @@ export class Model {
   setWeights(record: Record<string, ArrayLike<number>>, options: { strict?: boolean } = {}): void {
     const f32 = this.k.f32;
     if (typeof record !== 'object' || record === null) throw new NeuriteError('INVALID_ARGUMENT', 'setWeights: expected a record of name → Float32Array');
-    const slots = new Map<string, ParamSlot>();
-    for (const l of this.layers) for (const p of l.params) slots.set(`${l.name}.${p.name}`, p);
+    const slots = this.namedParams();
     const pending: Array<[ParamSlot, Float32Array]> = [];
     for (const [name, value] of Object.entries(record)) {
       const p = slots.get(name);
@@ -425,9 +424,7 @@ export class Model {
   save(): Uint8Array {
     const w = this.getWeights();
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const l of this.layers) {
-      for (const p of l.params) tensors.set(`${l.name}.${p.name}`, { shape: [...p.shape], data: w[`${l.name}.${p.name}`] });
-    }
+    for (const [name, p] of this.namedParams()) tensors.set(name, { shape: [...p.shape], data: w[name] });
     return writeSafetensors(tensors, { format: 'pt', neurite: JSON.stringify(this.topology()) });
   }
 

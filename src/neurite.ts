@@ -2,7 +2,6 @@
 // instance of it.
 import { NeuriteError } from './errors';
 import { readSafetensors } from './io/safetensors';
-import type { ParamSlot } from './layers/index';
 import { Model, type SequentialOptions, type Topology } from './model';
 import { Perceptron, type PerceptronOptions } from './perceptron';
 import { Kernels, type BuildName } from './wasm';
@@ -59,7 +58,7 @@ export class Neurite {
       topology = { inputShape: t.inputShape!, layers: t.layers! };
     }
     const model = new Model(this.module, { ...topology, seed: 0 });
-    const slots = new Map<string, ParamSlot>(model.layers.flatMap((l) => l.params.map((p): [string, ParamSlot] => [`${l.name}.${p.name}`, p])));
+    const slots = model.namedParams();
     const record: Record<string, Float32Array> = {};
     for (const [name, t] of file.tensors) {
       const slot = slots.get(name);
