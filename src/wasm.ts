@@ -83,10 +83,6 @@ export class Kernels {
     return this.persistentTop;
   }
 
-  get memoryBytes(): number {
-    return this.k.memory.buffer.byteLength;
-  }
-
   private ensure(bytes: number): void {
     if (bytes > MAX_MEMORY_BYTES) {
       throw new NeuriteError('TOO_LARGE',

@@ -55,7 +55,8 @@ export class Dropout implements Layer {
     const n = batch * this.n;
     if (!training || this.rate === 0) {
       k.k.linear_forward(this.output, x, n, 0);
-      k.f32.fill(1, this.mask >> 2, (this.mask >> 2) + n);
+      // only a training pass is followed by backward, which reads the mask
+      if (training) k.f32.fill(1, this.mask >> 2, (this.mask >> 2) + n);
       return;
     }
     const f32 = k.f32;
