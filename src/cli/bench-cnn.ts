@@ -4,9 +4,7 @@ import type { Neurite } from '../neurite';
 import type { BuildName } from '../runtime';
 import type { Mnist } from './mnist';
 import { MNIST_CNN } from './architectures';
-import { time } from './stats';
-
-const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
+import { row, time } from './stats';
 
 export async function benchCnn(runtimes: Map<BuildName, Neurite>, train: Mnist, test: Mnist, quick: boolean): Promise<void> {
   console.log('\nConvolution forward, 3x3 same padding, batch 8 (GFLOP/s)');

@@ -7,7 +7,7 @@ import { parseArgs } from './args';
 import { benchWeb } from './bench-web';
 import { benchCnn } from './bench-cnn';
 import { loadMnist } from './mnist';
-import { time } from './stats';
+import { row, time } from './stats';
 
 const now = () => performance.now();
 function gemmRates(k: Kernels, n: number, reference: boolean): number {
@@ -24,8 +24,6 @@ function gemmRates(k: Kernels, n: number, reference: boolean): number {
   return flops / ms / 1e6;
 }
 
-const row = (cells: (string | number)[], widths: number[]) =>
-  cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);

@@ -20,3 +20,7 @@ export function time(fn: () => void, reps: number, inner = 1, warmMs = 250): num
   }
   return median(t);
 }
+
+/** One table row: each cell right-aligned to its column width. */
+export const row = (cells: (string | number)[], widths: number[]): string =>
+  cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
