@@ -28,7 +28,16 @@ export {
   softmax_crossentropy_forward, softmax_crossentropy_backward,
 } from './losses';
 export { sgd_update, momentum_update, adagrad_update, rmsprop_update, adam_update } from './optimizers';
-export { fill_zero, axpy, count_nonfinite, add_forward, dropout_forward, dropout_backward } from './memory';
+export {
+  fill_zero, axpy, count_nonfinite, add_forward, dropout_forward, dropout_backward, sum_squares, scale, clip_values,
+} from './memory';
+export {
+  seq_transpose,
+  rnn_forward, rnn_backward,
+  lstm_forward, lstm_backward,
+  gru_forward, gru_backward,
+  embedding_forward, embedding_backward,
+} from './recurrent';
 export { im2col, col2im, conv2d_forward, conv2d_backward } from './conv';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward } from './pool';
 

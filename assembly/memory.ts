@@ -51,3 +51,28 @@ export function dropout_forward(y: usize, x: usize, mask: usize, n: i32): void {
 export function dropout_backward(dx: usize, dy: usize, mask: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f32>(at(dx, i), load<f32>(at(dx, i)) + load<f32>(at(dy, i)) * load<f32>(at(mask, i)));
 }
+
+/** Σ p(n)², summed in f64: the squared norm that gradient clipping by global norm needs */
+export function sum_squares(p: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = <f64>load<f32>(at(p, i));
+    s += v * v;
+  }
+  return s;
+}
+
+/** p(n) *= a */
+export function scale(p: usize, n: i32, a: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const a4 = f32x4.splat(a);
+    for (; i + 4 <= n; i += 4) v128.store(at(p, i), f32x4.mul(v128.load(at(p, i)), a4));
+  }
+  for (; i < n; i++) store<f32>(at(p, i), load<f32>(at(p, i)) * a);
+}
+
+/** p(n) = min(max(p, −c), c) */
+export function clip_values(p: usize, n: i32, c: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(at(p, i), min<f32>(max<f32>(load<f32>(at(p, i)), -c), c));
+}

@@ -50,21 +50,28 @@ export function assertFinite(a: ArrayLike<number>, width: number, what: string):
 }
 
 /**
- * Targets as rows of `width` floats for `batch` samples. One value per sample when width > 1
- * means class indices, expanded to one-hot.
+ * Targets as rows of `width` floats for `batch` samples. When the output is a sequence of
+ * `width / classes` steps of `classes` values (classes > 1), one integer per step — flat, or one
+ * row of steps per sample — means class indices, expanded to one-hot; for a plain output
+ * (classes = width) that is one index per sample.
  */
-export function toTargets(y: Targets, batch: number, width: number, what = 'y'): Float32Array {
+export function toTargets(y: Targets, batch: number, width: number, what = 'y', classes = width): Float32Array {
   if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<unknown>).length !== 'number') {
     throw new NeuriteError('INVALID_ARGUMENT', `${what}: expected a typed array or an array of rows`);
   }
-  if (!isNested(y) && width > 1 && y.length === batch) {
+  const steps = width / classes;
+  let labels: ArrayLike<number> | null = null;
+  if (classes > 1 && !isNested(y) && y.length === batch * steps) labels = y as ArrayLike<number>;
+  else if (classes > 1 && steps > 1 && isNested(y) && y.length === batch && y[0].length === steps) labels = toRows(y, steps, what);
+  if (labels) {
     const out = new Float32Array(batch * width);
-    for (let i = 0; i < batch; i++) {
-      const c = (y as ArrayLike<number>)[i];
-      if (!Number.isInteger(c) || c < 0 || c >= width) {
-        throw new NeuriteError('LABEL_OUT_OF_RANGE', `${what}: label ${i} is ${c}; class indices must be integers in [0, ${width - 1}]`);
+    for (let i = 0; i < batch * steps; i++) {
+      const c = labels[i];
+      if (!Number.isInteger(c) || c < 0 || c >= classes) {
+        const at = steps > 1 ? `sample ${Math.floor(i / steps)}, step ${i % steps}` : `label ${i}`;
+        throw new NeuriteError('LABEL_OUT_OF_RANGE', `${what}: ${at} is ${c}; class indices must be integers in [0, ${classes - 1}]`);
       }
-      out[i * width + c] = 1;
+      out[i * classes + c] = 1;
     }
     return out;
   }

@@ -1,6 +1,6 @@
 // The training loop: mini-batches, shuffling, callbacks, cancellation, and a guard that stops
 // a diverging run before it can spoil the weights.
-import { assertFinite, toRows, toTargets, type Samples, type Targets } from './data';
+import { toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
 import { loss as lossDef } from './losses';
 import type { Model } from './model';
@@ -25,6 +25,10 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** the loop gives the event loop a turn at least this often, in ms (default 16) */
   yieldEvery?: number;
+  /** rescale the gradients when their global L2 norm (over every trainable parameter) is above this */
+  clipNorm?: number;
+  /** clamp every gradient value to [−clipValue, clipValue] (applied before clipNorm) */
+  clipValue?: number;
 }
 
 export interface EpochLogs {
@@ -41,6 +45,14 @@ export interface History {
   accuracy: number[];
   valLoss: number[];
   valAccuracy: number[];
+}
+
+function positiveNumber(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new NeuriteError('INVALID_ARGUMENT', `fit: ${what} must be a positive finite number, got ${JSON.stringify(v)}`);
+  }
+  return v;
 }
 
 function positiveInt(v: unknown, dflt: number, what: string): number {
@@ -70,12 +82,14 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export async function fit(model: Model, x: Samples, y: Targets, options: FitOptions): Promise<History> {
   const epochs = positiveInt(options.epochs, 1, 'epochs');
   const rows = toRows(x, model.inputSize, 'fit: x');
-  assertFinite(rows, model.inputSize, 'fit: x');
+  model.checkSamples(rows, 'fit: x');
   const n = rows.length / model.inputSize;
   if (n === 0) throw new NeuriteError('INVALID_ARGUMENT', 'fit: no samples');
-  const targets = toTargets(y, n, model.outputSize, 'fit: y');
+  const targets = toTargets(y, n, model.outputSize, 'fit: y', model.lossCols);
   const batchSize = Math.min(positiveInt(options.batchSize, 32, 'batchSize'), n);
   const def = lossDef(options.loss ?? model.lastLoss ?? model.defaultLoss());
+  const clipNorm = positiveNumber(options.clipNorm, 'clipNorm');
+  const clipValue = positiveNumber(options.clipValue, 'clipValue');
   const validation = options.validationData;
   if (validation !== undefined && (!Array.isArray(validation) || validation.length !== 2)) {
     throw new NeuriteError('INVALID_ARGUMENT', 'fit: validationData must be [x, y]');
@@ -118,6 +132,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
       model.backwardPass(def, b);
       if (model.nonFiniteGrads() > 0) diverged(model, trainer.step > stepsAtStart, 'a gradient became non-finite', epoch, batchIndex);
       model.keepGood();
+      if (clipValue !== undefined || clipNorm !== undefined) clipGradients(model, first, clipValue, clipNorm);
       if (def.classification) correct += model.countCorrect(b);
       trainer.step++;
       for (let i = first; i < model.layers.length; i++) {
@@ -145,6 +160,20 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     if (options.onEpochEnd) await options.onEpochEnd(epoch, logs);
   }
   return history;
+}
+
+// The remedy for exploding gradients (back-propagation through time is known for them): clamp
+// each value, then scale all of them together when their global norm is too large, as
+// torch.nn.utils.clip_grad_value_ and clip_grad_norm_ do.
+function clipGradients(model: Model, first: number, clipValue: number | undefined, clipNorm: number | undefined): void {
+  const k = model.k.k;
+  const params = model.layers.slice(first).filter((l) => l.trainable).flatMap((l) => l.params);
+  if (clipValue !== undefined) for (const p of params) k.clip_values(p.grad, p.size, clipValue);
+  if (clipNorm === undefined) return;
+  let sq = 0;
+  for (const p of params) sq += k.sum_squares(p.grad, p.size);
+  const norm = Math.sqrt(sq);
+  if (norm > clipNorm) for (const p of params) k.scale(p.grad, p.size, clipNorm / norm);
 }
 
 // The weights go back to the last ones whose loss and gradients were finite. Before the first

@@ -7,6 +7,8 @@ import { createLayer, type Layer, type LayerConfig, type ParamSlot } from './lay
 import { floatsOf } from './layers/layer';
 import { loss as lossDef, type LossDef } from './losses';
 import { optimizer as makeOptimizer, type Optimizer, type OptimizerSpec } from './optimizers';
+import { Embedding } from './layers/embedding';
+import { Residual } from './layers/residual';
 import { Rng } from './rng';
 import { align16, Kernels } from './wasm';
 
@@ -56,6 +58,13 @@ export class Model {
   /** @internal */ readonly rng: Rng;
   /** @internal */ readonly inputSize: number;
   /** @internal */ readonly outputSize: number;
+  /**
+   * @internal the output as loss rows: a sequence output [steps, n] is steps rows of n per
+   * sample (softmax, the cross-entropies and accuracy then work per step), anything else one row
+   */
+  readonly lossRows: number;
+  /** @internal values per loss row */
+  readonly lossCols: number;
   private kernels: Kernels | null;
   private readonly params: { ptr: number; floats: number };
   private grads?: { ptr: number; floats: number };
@@ -97,6 +106,14 @@ export class Model {
     this.outputShape = s;
     this.inputSize = floatsOf(this.inputShape);
     this.outputSize = floatsOf(this.outputShape);
+    this.lossRows = this.outputShape.length === 2 ? this.outputShape[0] : 1;
+    this.lossCols = this.outputSize / this.lossRows;
+    layers.forEach((l, i) => {
+      const nested = l instanceof Residual ? l.inner.some((m) => m instanceof Embedding) : false;
+      if ((l instanceof Embedding && i > 0) || nested) {
+        throw new NeuriteError('INVALID_ARGUMENT', `layer ${l.name}: an embedding takes the model's input ids, so it must be the first layer`);
+      }
+    });
 
     this.kernels = new Kernels(module);
     this.build = this.kernels.build;
@@ -194,7 +211,7 @@ export class Model {
     const last = this.layers[this.layers.length - 1];
     const fused = this.fusedWith(def);
     return this.k.k[`${fused ? def.fused!.kernel : def.kernel}_forward`](
-      fused ? last.logits : last.output, this.plan!.target, batch, this.outputSize);
+      fused ? last.logits : last.output, this.plan!.target, batch * this.lossRows, this.lossCols);
   }
 
   /** @internal zero gradients, then back-propagate the loss through the layers that need it */
@@ -206,8 +223,9 @@ export class Model {
     const layers = this.layers;
     const last = layers[layers.length - 1];
     const fused = this.fusedWith(def);
-    if (fused) k.k[`${def.fused!.kernel}_backward`](last.logitsGrad, last.output, plan.target, batch, this.outputSize);
-    else k.k[`${def.kernel}_backward`](last.outputGrad, last.output, plan.target, batch, this.outputSize);
+    const [rows, cols] = [batch * this.lossRows, this.lossCols];
+    if (fused) k.k[`${def.fused!.kernel}_backward`](last.logitsGrad, last.output, plan.target, rows, cols);
+    else k.k[`${def.kernel}_backward`](last.outputGrad, last.output, plan.target, rows, cols);
     const first = this.firstTrainable();
     for (let i = layers.length - 1; i >= first; i--) {
       const x = i > 0 ? layers[i - 1].output : plan.x;
@@ -266,6 +284,7 @@ export class Model {
     const k = this.k;
     const rows = toRows(x, this.inputSize, 'predict');
     const n = rows.length / this.inputSize;
+    this.layers[0].checkInput?.(rows, 'predict');
     const out = new Float32Array(n * this.outputSize);
     const last = this.layers[this.layers.length - 1];
     for (let from = 0; from < n; from += MAX_CHUNK) {
@@ -282,9 +301,9 @@ export class Model {
   /** The mean loss over (x, y) and, for classification losses, the accuracy. */
   evaluate(x: Samples, y: Targets, options: EvaluateOptions = {}): { loss: number; accuracy?: number } {
     const rows = toRows(x, this.inputSize, 'evaluate: x');
-    assertFinite(rows, this.inputSize, 'evaluate: x');
+    this.checkSamples(rows, 'evaluate: x');
     const n = rows.length / this.inputSize;
-    const t = toTargets(y, n, this.outputSize, 'evaluate: y');
+    const t = toTargets(y, n, this.outputSize, 'evaluate: y', this.lossCols);
     const def = lossDef(options.loss ?? this.lastLoss ?? this.defaultLoss());
     const bs = options.batchSize ?? 256;
     if (!Number.isSafeInteger(bs) || bs < 1) throw new NeuriteError('INVALID_ARGUMENT', 'evaluate: batchSize must be a positive integer');
@@ -301,10 +320,17 @@ export class Model {
     return def.classification ? { loss: total / n, accuracy: correct / n } : { loss: total / n };
   }
 
-  /** @internal samples of the planned batch whose predicted class matches the target */
-  countCorrect(batch: number): number {
+  /** @internal every value finite, and whatever the first layer demands of its input (embedding ids) */
+  checkSamples(rows: Float32Array, what: string): void {
+    assertFinite(rows, this.inputSize, what);
+    this.layers[0].checkInput?.(rows, what);
+  }
+
+  /** @internal loss rows (samples, or steps of samples) of the planned batch whose predicted class matches the target */
+  countCorrect(samples: number): number {
     const f32 = this.k.f32;
-    const o = this.outputSize;
+    const o = this.lossCols;
+    const batch = samples * this.lossRows;
     const y = this.layers[this.layers.length - 1].output >> 2;
     const t = this.plan!.target >> 2;
     let correct = 0;
@@ -343,10 +369,10 @@ export class Model {
    */
   gradients(x: Samples, y: Targets, options: { loss?: string } = {}): Record<string, Float32Array> {
     const rows = toRows(x, this.inputSize, 'gradients: x');
-    assertFinite(rows, this.inputSize, 'gradients: x');
+    this.checkSamples(rows, 'gradients: x');
     const n = rows.length / this.inputSize;
     if (n === 0 || n > MAX_CHUNK) throw new NeuriteError('INVALID_ARGUMENT', `gradients: between 1 and ${MAX_CHUNK} samples`);
-    const t = toTargets(y, n, this.outputSize, 'gradients: y');
+    const t = toTargets(y, n, this.outputSize, 'gradients: y', this.lossCols);
     const def = lossDef(options.loss ?? this.lastLoss ?? this.defaultLoss());
     this.ensureGrads();
     this.ensurePlan(n);

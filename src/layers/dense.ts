@@ -3,7 +3,7 @@ import { activationBackward, activationForward, activationOf, type ActivationDef
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { initUniform, paramSlot, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { initUniform, paramSlot, transpose, type Layer, type LayerConfig, type ParamSlot } from './layer';
 
 export interface DenseConfig extends LayerConfig {
   type: 'dense';
@@ -17,12 +17,6 @@ export interface DenseConfig extends LayerConfig {
 /** Largest layer width accepted from a topology: bounds memory taken on an untrusted file. */
 export const MAX_UNITS = 1 << 20;
 
-function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
-  return out;
-}
-
 export class Dense implements Layer {
   readonly type = 'dense';
   trainable = true;
@@ -34,6 +28,7 @@ export class Dense implements Layer {
   readonly gradFloats: number;
   readonly workspaceFloats = 0;
   private readonly inp: number;
+  private readonly steps: number;
   private readonly units: number;
   private readonly alpha: number;
   private readonly weight: ParamSlot;
@@ -49,14 +44,17 @@ export class Dense implements Layer {
     if (!Number.isSafeInteger(cfg.units) || cfg.units < 1 || cfg.units > MAX_UNITS) {
       throw new NeuriteError('INVALID_ARGUMENT', `${where}: units must be an integer in [1, ${MAX_UNITS}], got ${JSON.stringify(cfg.units)}`);
     }
-    if (inputShape.length !== 1) {
-      throw new NeuriteError('SHAPE_MISMATCH', `${where}: expects a flat input, got shape [${inputShape.join(', ')}] (put a flatten layer before it)`);
+    if (inputShape.length !== 1 && inputShape.length !== 2) {
+      throw new NeuriteError('SHAPE_MISMATCH',
+        `${where}: expects a flat input or a sequence [steps, features], got shape [${inputShape.join(', ')}] (put a flatten layer before it)`);
     }
     [this.activation, this.alpha] = activationOf(cfg, where);
-    this.inp = inputShape[0];
+    // on a sequence [steps, n] it applies to the last axis at every step, as nn.Linear does
+    this.steps = inputShape.length === 2 ? inputShape[0] : 1;
+    this.inp = inputShape[inputShape.length - 1];
     this.units = cfg.units;
-    this.inputShape = [this.inp];
-    this.outputShape = [this.units];
+    this.inputShape = [...inputShape];
+    this.outputShape = inputShape.length === 2 ? [this.steps, this.units] : [this.units];
     const [inp, out] = [this.inp, this.units];
     // kept transposed, wt(in,out), so that forward is a row-major GEMM
     this.weight = paramSlot('weight', [out, inp], {
@@ -70,8 +68,8 @@ export class Dense implements Layer {
       this.params.push(this.prelu);
     }
     const separate = this.activation.name !== 'linear';
-    this.forwardFloats = separate ? 2 * out : out;
-    this.gradFloats = separate ? 2 * out : out;
+    this.forwardFloats = (separate ? 2 * out : out) * this.steps;
+    this.gradFloats = (separate ? 2 * out : out) * this.steps;
   }
 
   config(): DenseConfig {
@@ -87,7 +85,7 @@ export class Dense implements Layer {
   }
 
   bind(fwd: number, grad: number, batch: number, _workspace: number): void {
-    const bytes = batch * this.units * 4;
+    const bytes = batch * this.steps * this.units * 4;
     this.logits = fwd;
     this.logitsGrad = grad;
     const separate = this.activation.name !== 'linear';
@@ -95,12 +93,14 @@ export class Dense implements Layer {
     this.outputGrad = separate ? grad + bytes : grad;
   }
 
-  forward(k: Kernels, x: number, batch: number, _training: boolean, _rng: Rng): void {
+  forward(k: Kernels, x: number, samples: number, _training: boolean, _rng: Rng): void {
+    const batch = samples * this.steps; // every step of every sample is one row
     k.k.dense_forward(this.logits, x, this.weight.ptr, this.bias.ptr, batch, this.inp, this.units, k.scratch);
     activationForward(k, this.activation, this.alpha, this.output, this.logits, batch, this.units, this.prelu?.ptr);
   }
 
-  backward(k: Kernels, x: number, dx: number, batch: number, fromLogits: boolean): void {
+  backward(k: Kernels, x: number, dx: number, samples: number, fromLogits: boolean): void {
+    const batch = samples * this.steps;
     if (!fromLogits) {
       activationBackward(k, this.activation, this.alpha, this.logitsGrad, this.outputGrad, this.logits, this.output,
         batch, this.units, `layer ${this.name}`, this.prelu?.ptr, this.prelu?.grad);

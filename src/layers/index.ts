@@ -3,8 +3,10 @@ import { NeuriteError } from '../errors';
 import { Conv2d, type Conv2dConfig } from './conv2d';
 import { Dense, type DenseConfig } from './dense';
 import { Dropout, type DropoutConfig } from './dropout';
+import { Embedding, type EmbeddingConfig } from './embedding';
 import type { Layer, LayerConfig } from './layer';
 import { Pool2d, type Pool2dConfig } from './pool2d';
+import { Recurrent, type RecurrentConfig } from './recurrent';
 import { Reshape, type ReshapeConfig } from './reshape';
 import { Residual, type ResidualConfig } from './residual';
 
@@ -18,6 +20,10 @@ export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory
   ['flatten', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
   ['reshape', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
   ['dropout', (name, cfg, shape) => new Dropout(name, cfg as DropoutConfig, shape)],
+  ['simpleRnn', (name, cfg, shape) => new Recurrent(name, cfg as RecurrentConfig, shape)],
+  ['lstm', (name, cfg, shape) => new Recurrent(name, cfg as RecurrentConfig, shape)],
+  ['gru', (name, cfg, shape) => new Recurrent(name, cfg as RecurrentConfig, shape)],
+  ['embedding', (name, cfg, shape) => new Embedding(name, cfg as EmbeddingConfig, shape)],
   ['residual', (name, cfg, shape) => new Residual(name, cfg as ResidualConfig, shape, createLayer)],
 ]);
 

@@ -40,6 +40,9 @@ export interface Layer {
   /** the activation applied at the layer's end, if any (the loss may fuse with it) */
   readonly activation?: ActivationDef;
 
+  /** throws a typed error for input the layer cannot take (only a first layer is asked) */
+  checkInput?(x: Float32Array, what: string): void;
+
   /** the topology entry that rebuilds this layer */
   config(): LayerConfig;
   /** write initial values of every parameter (internal layout) through `set` */
@@ -78,10 +81,53 @@ export function paramSlot(name: string, shape: number[], extra: Partial<ParamSlo
   return { name, shape, size: floatsOf(shape), ptr: 0, grad: 0, state: [], ...extra };
 }
 
+/** src(rows, cols) → (cols, rows): PyTorch keeps (out, in) weights, the kernels read (in, out) */
+export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+  return out;
+}
+
 /** Uniform initial weights: Glorot for saturating activations, He for the ReLU family. */
 export function initUniform(rng: Rng, n: number, fanIn: number, fanOut: number, he: boolean): Float32Array {
   const limit = he ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
   const w = new Float32Array(n);
   for (let i = 0; i < n; i++) w[i] = rng.uniform(-limit, limit);
   return w;
+}
+
+/**
+ * A (rows, cols) matrix whose rows (rows ≤ cols) or columns (rows > cols) are orthonormal: Gram–
+ * Schmidt on a standard normal draw, signs fixed as Keras's Orthogonal initializer does. Keeps
+ * a recurrent weight's repeated products from exploding or vanishing at the start.
+ */
+export function initOrthogonal(rng: Rng, rows: number, cols: number): Float32Array {
+  const tall = rows > cols;
+  const [n, m] = tall ? [rows, cols] : [cols, rows]; // m orthonormal vectors of length n
+  const q = new Float64Array(n * m);
+  for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+  for (let j = 0; j < m; j++) {
+    const v = q.subarray(j * n, j * n + n);
+    // twice, for vectors that are orthogonal to working precision
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < j; i++) {
+        const u = q.subarray(i * n, i * n + n);
+        let d = 0;
+        for (let r = 0; r < n; r++) d += u[r] * v[r];
+        for (let r = 0; r < n; r++) v[r] -= d * u[r];
+      }
+    }
+    let norm = 0;
+    for (let r = 0; r < n; r++) norm += v[r] * v[r];
+    norm = Math.sqrt(norm) || 1;
+    for (let r = 0; r < n; r++) v[r] /= norm;
+  }
+  const out = new Float32Array(rows * cols);
+  for (let j = 0; j < m; j++) {
+    for (let r = 0; r < n; r++) {
+      if (tall) out[r * cols + j] = q[j * n + r];
+      else out[j * cols + r] = q[j * n + r];
+    }
+  }
+  return out;
 }
