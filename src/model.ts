@@ -10,6 +10,7 @@ import { optimizer as makeOptimizer, type Optimizer, type OptimizerSpec } from '
 import { Embedding } from './layers/embedding';
 import { Residual } from './layers/residual';
 import { Rng } from './rng';
+import { StepRunner, Stream } from './stream';
 import { align16, Kernels } from './wasm';
 
 export interface SequentialOptions {
@@ -72,6 +73,8 @@ export class Model {
   private plan?: Plan;
   /** @internal the optimizer kept between fits with the same settings, and its step count */
   trainer?: { key: string; optimizer: Optimizer; step: number };
+  /** @internal the one-step layers that streams run, made by the first stream() */
+  private steps?: StepRunner;
   /** @internal the loss of the last fit */
   lastLoss?: string;
 
@@ -143,6 +146,13 @@ export class Model {
     }
     this.plan = undefined;
     return { ptr: base, floats };
+  }
+
+  /** @internal `floats` of model memory for the model's lifetime (the batch plan is re-made after) */
+  reserve(floats: number): number {
+    const ptr = this.k.allocPersistent(floats);
+    this.plan = undefined;
+    return ptr;
   }
 
   /** @internal gradients and optimizer state, allocated the first time a fit needs them */
@@ -457,6 +467,16 @@ export class Model {
   /** Number of learnable values. */
   get parameterCount(): number {
     return this.layers.reduce((n, l) => n + l.params.reduce((m, p) => m + p.size, 0), 0);
+  }
+
+  /**
+   * A stream: feed a sequence one step at a time with `next(x_t)`, the recurrent state carried
+   * between calls; its output after t steps equals predict on those t steps. Many independent
+   * streams can run on one model; `dispose()` a stream to let a new one reuse its state memory.
+   */
+  stream(): Stream {
+    this.steps ??= new StepRunner(this);
+    return new Stream(this.steps, this);
   }
 
   /** Release the model's wasm instance and memory; any later call throws DISPOSED. */

@@ -53,7 +53,7 @@ describe('bad input', async () => {
     expect(code(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dense', units: 2.5 }] }))).toBe('INVALID_ARGUMENT');
     expect(code(() => nn.sequential({ inputShape: [2], layers: [
       { type: 'dense', units: 2, name: 'a' }, { type: 'dense', units: 2, name: 'a' }] }))).toBe('INVALID_ARGUMENT');
-    expect(code(() => nn.sequential({ inputShape: [28, 28], layers: [{ type: 'dense', units: 2 }] }))).toBe('SHAPE_MISMATCH');
+    expect(code(() => nn.sequential({ inputShape: [1, 28, 28], layers: [{ type: 'dense', units: 2 }] }))).toBe('SHAPE_MISMATCH');
     const m = nn.sequential(spec);
     expect(await codeAsync(m.fit(data.x, data.labels, { epochs: 0 }))).toBe('INVALID_ARGUMENT');
     expect(await codeAsync(m.fit(data.x, data.labels, { batchSize: 1.5 }))).toBe('INVALID_ARGUMENT');
