@@ -3,9 +3,10 @@
 import { init } from '../node';
 import { supportedBuilds, type BuildName } from '../runtime';
 import { Kernels } from '../wasm';
-import { parseArgs } from './args';
+import { flagString, parseArgs } from './args';
 import { benchWeb } from './bench-web';
 import { benchCnn } from './bench-cnn';
+import { benchRnn } from './bench-rnn';
 import { loadMnist } from './mnist';
 import { row, time } from './stats';
 
@@ -28,9 +29,14 @@ function gemmRates(k: Kernels, n: number, reference: boolean): number {
 export async function benchCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const quick = args.flags.has('quick');
+  const only = flagString(args, 'only', '');
   const builds = (['relaxed', 'simd', 'scalar'] as BuildName[]).filter((b) => supportedBuilds().includes(b));
   const runtimes = new Map(await Promise.all(builds.map(async (b) => [b, await init({ build: b })] as const)));
   console.log(`neurite bench — Node ${process.version}, one thread; builds: ${builds.join(', ')}; medians of repeated runs\n`);
+  if (only === 'rnn') {
+    await benchRnn(runtimes, quick);
+    return 0;
+  }
 
   console.log('SGEMM, square n×n×n, GFLOP/s (ratio to the scalar build | to the plain reference loop)');
   const sizes = [64, 128, 256, 512];
@@ -73,6 +79,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   console.log('targets: batch-1 ≤ 12 µs, batch-1000 ≥ 180,000 img/s, training ≥ 25,000 samples/s');
   await benchCnn(runtimes, train, test, quick);
+  await benchRnn(runtimes, quick);
   await benchWeb(quick);
   return 0;
 }

@@ -12,7 +12,7 @@ Usage:
   neurite predict <model.safetensors> <image.png|.pgm>
   neurite train [--layers 256,128] [--activation relu] [--epochs 20] [--batch-size 64]
                 [--lr 0.001] [--seed 1] [--out model.safetensors]
-  neurite bench [--quick]
+  neurite bench [--quick] [--only rnn]
 `;
 
 async function main(argv: string[]): Promise<number> {

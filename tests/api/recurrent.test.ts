@@ -131,7 +131,7 @@ describe('streams', () => {
     const model = nn.sequential({ inputShape: [5], seed: 2, layers });
     const ids = [3, 1, 4, 1, 5];
     const s = model.stream();
-    let last = new Float32Array();
+    let last: Float32Array = new Float32Array();
     for (const id of ids) last = s.next([id]);
     expectClose(last, model.predict(ids), { rtol: 1e-5, atol: 1e-6, label: 'ids' });
     expect(() => s.next([10])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
