@@ -150,7 +150,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     }
     const logs: EpochLogs = { loss: lossSum / n };
     history.loss.push(logs.loss);
-    if (def.classification) history.accuracy.push((logs.accuracy = correct / n));
+    if (def.classification) history.accuracy.push((logs.accuracy = correct / (n * model.lossRows)));
     if (validation) {
       const v = model.evaluate(validation[0], validation[1], { loss: def.name });
       history.valLoss.push((logs.valLoss = v.loss));

@@ -327,7 +327,7 @@ export class Model {
       total += this.lossValue(def, b) * b;
       if (def.classification) correct += this.countCorrect(b);
     }
-    return def.classification ? { loss: total / n, accuracy: correct / n } : { loss: total / n };
+    return def.classification ? { loss: total / n, accuracy: correct / (n * this.lossRows) } : { loss: total / n };
   }
 
   /** @internal every value finite, and whatever the first layer demands of its input (embedding ids) */
