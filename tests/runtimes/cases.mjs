@@ -79,6 +79,7 @@ export async function runCases({ init, initOptions, modelBytes, imagesIdx, label
   shipped.dispose();
   small.dispose();
   again.dispose();
+  const recurrent = await recurrentCase(nn);
 
   return {
     build: nn.build,
@@ -89,9 +90,40 @@ export async function runCases({ init, initOptions, modelBytes, imagesIdx, label
     accuracy,
     fit: { lossBefore, lossAfter, epochLosses: history.loss },
     roundTrip: { exact, bytes: saved.length },
+    recurrent,
     initMs,
     coldStartMs,
   };
+}
+
+/**
+ * A seeded LSTM → GRU → dense forecaster on sine waves: a short fit must lower the loss, a
+ * stream fed step by step must match predict, and save → load must be exact.
+ */
+async function recurrentCase(nn) {
+  const [n, T] = [64, 12];
+  const x = new Float32Array(n * T);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const w = 0.3 + 0.4 * ((i * 37) % 64) / 64;
+    for (let t = 0; t < T; t++) x[i * T + t] = Math.sin(w * t + i);
+    y[i] = Math.sin(w * T + i);
+  }
+  const model = nn.sequential({ inputShape: [T, 1], seed: 5, layers: [
+    { type: 'lstm', units: 8, returnSequences: true }, { type: 'gru', units: 8 }, { type: 'dense', units: 1 },
+  ] });
+  const lossBefore = model.evaluate(x, y, { loss: 'mse' }).loss;
+  await model.fit(x, y, { epochs: 10, batchSize: 16, loss: 'mse', optimizer: { type: 'adam', learningRate: 0.01 }, clipNorm: 1 });
+  const lossAfter = model.evaluate(x, y, { loss: 'mse' }).loss;
+  const outputs = Array.from(model.predict(x.subarray(0, 4 * T)));
+  const stream = model.stream();
+  let last = 0;
+  for (let t = 0; t < T; t++) last = stream.next([x[t]])[0];
+  const again = nn.load(model.save());
+  const exact = sameBits(model.predict(x), again.predict(x));
+  model.dispose();
+  again.dispose();
+  return { lossBefore, lossAfter, outputs, streamDiff: Math.abs(last - outputs[0]), exact };
 }
 
 /** Largest |a − b| over two results' probabilities (the cross-runtime comparison). */

@@ -12,6 +12,7 @@ export interface CasesResult {
   accuracy: number;
   fit: { lossBefore: number; lossAfter: number; epochLosses: number[] };
   roundTrip: { exact: boolean; bytes: number };
+  recurrent: { lossBefore: number; lossAfter: number; outputs: number[]; streamDiff: number; exact: boolean };
   initMs: number;
   coldStartMs: number | null;
 }
@@ -35,4 +36,12 @@ export function expectSharedCases(result: CasesResult | null, reference: CasesRe
   // save → load is bit-exact
   expect(r.roundTrip.exact).toBe(true);
   expect(r.roundTrip.bytes).toBe(reference.roundTrip.bytes);
+  // recurrent nets train, stream and round-trip here too, and follow Node's trajectory
+  const rec = r.recurrent;
+  expect(rec.lossAfter).toBeLessThan(rec.lossBefore * 0.5);
+  expect(Math.abs(rec.lossBefore - reference.recurrent.lossBefore)).toBeLessThan(1e-5);
+  const tol = r.build === reference.build ? 1e-4 : 1e-2;
+  rec.outputs.forEach((v, i) => expect(Math.abs(v - reference.recurrent.outputs[i])).toBeLessThan(tol));
+  expect(rec.streamDiff).toBeLessThan(1e-5);
+  expect(rec.exact).toBe(true);
 }
