@@ -110,7 +110,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     for (let from = 0; from < n; from += batchSize, batchIndex++) {
       if (options.signal?.aborted) throw new NeuriteError('ABORTED', `fit: aborted in epoch ${epoch}, before batch ${batchIndex}`);
       const b = Math.min(batchSize, n - from);
-      model.ensurePlan(b, true);
+      model.ensurePlan(b, 'train');
       model.loadBatch(rows, targets, shuffle ? order : null, from, from + b);
       model.forwardPass(b, true);
       const loss = model.lossValue(def, b);

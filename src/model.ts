@@ -42,10 +42,14 @@ export const MAX_CHUNK = 1024;
 /** Largest per-sample input accepted from a topology. */
 export const MAX_INPUT_SIZE = 1 << 24;
 
+/** What a plan is for: each lays out more than the one before (targets, then gradients). */
+export type PlanPurpose = 'predict' | 'evaluate' | 'train';
+const PURPOSES: readonly PlanPurpose[] = ['predict', 'evaluate', 'train'];
+
 interface Plan {
   batch: number;
-  /** whether gradient buffers are laid out too: inference plans only what inference needs */
-  training: boolean;
+  /** inference plans only what inference needs: no targets for predict, no gradients but for training */
+  purpose: PlanPurpose;
   x: number;
   target: number;
   gradStart: number;
@@ -173,17 +177,19 @@ export class Model {
   }
 
   /**
-   * @internal buffers for a batch: input, targets, every layer's outputs and, for training, their
-   * gradients (an inference plan binds no gradient buffer: backward must not run on it)
+   * @internal buffers for a batch: input, every layer's outputs, and as `purpose` needs, targets
+   * and the layers' gradients (an inference plan binds no gradient buffer: backward must not run)
    */
-  ensurePlan(batch: number, training = false): Plan {
+  ensurePlan(batch: number, purpose: PlanPurpose = 'predict'): Plan {
     const k = this.k;
-    if (this.plan && this.plan.batch === batch && (this.plan.training || !training)) return this.plan;
+    const level = PURPOSES.indexOf(purpose);
+    if (this.plan && this.plan.batch === batch && PURPOSES.indexOf(this.plan.purpose) >= level) return this.plan;
+    const training = purpose === 'train';
     const workspace = align16(this.layers.reduce((m, l) => Math.max(m, l.workspaceFloats), 0) * 4);
     const fwdFloats = this.layers.reduce((n, l) => n + align16(l.forwardFloats * batch * 4) / 4, 0);
     const gradFloats = training ? this.layers.reduce((n, l) => n + align16(l.gradFloats * batch * 4) / 4, 0) : 0;
     const xBytes = align16(this.inputSize * batch * 4);
-    const tBytes = align16(this.outputSize * batch * 4);
+    const tBytes = purpose === 'predict' ? 0 : align16(this.outputSize * batch * 4);
     const base = k.planTransient(xBytes + tBytes + (fwdFloats + gradFloats) * 4 + workspace);
     const gradStart = base + xBytes + tBytes + fwdFloats * 4;
     const work = gradStart + gradFloats * 4;
@@ -194,7 +200,7 @@ export class Model {
       fwd += align16(l.forwardFloats * batch * 4);
       if (training) grad += align16(l.gradFloats * batch * 4);
     }
-    this.plan = { batch, training, x: base, target: base + xBytes, gradStart, gradFloats };
+    this.plan = { batch, purpose, x: base, target: base + xBytes, gradStart, gradFloats };
     return this.plan;
   }
 
@@ -327,7 +333,7 @@ export class Model {
     let correct = 0;
     for (let from = 0; from < n; from += Math.min(bs, this.chunk)) {
       const b = Math.min(bs, this.chunk, n - from);
-      this.ensurePlan(b);
+      this.ensurePlan(b, 'evaluate');
       this.loadBatch(rows, t, null, from, from + b);
       this.forwardPass(b, false);
       total += this.lossValue(def, b) * b;
@@ -385,7 +391,7 @@ export class Model {
     const t = toTargets(y, n, this.outputSize, 'gradients: y');
     const def = lossDef(options.loss ?? this.lastLoss ?? this.defaultLoss());
     this.ensureGrads();
-    this.ensurePlan(n, true);
+    this.ensurePlan(n, 'train');
     this.loadBatch(rows, t, null, 0, n);
     this.forwardPass(n, true);
     const all = this.layers.map((l) => l.trainable);

@@ -54,9 +54,10 @@ function checkLayers(layers: readonly unknown[]): void {
  * shape of too many dimensions. Types and values of each field are the layers' own business.
  */
 export function checkTopology(inputShape: unknown, layers: unknown): void {
+  // layers first, for the message that names the cause (nesting) rather than its symptom (depth)
+  if (Array.isArray(layers)) checkLayers(layers);
   checkValues([inputShape, layers]);
   if (Array.isArray(inputShape) && inputShape.length > MAX_RANK) {
     throw tooLarge(`inputShape has ${inputShape.length} entries; at most ${MAX_RANK}`);
   }
-  if (Array.isArray(layers)) checkLayers(layers);
 }
