@@ -6,6 +6,8 @@
 //   dist/image.js    image decoding and MNIST-style preprocessing (a separate entry so pages that
 //                    do not need it do not ship it)
 //   dist/cli.js      the `neurite` command
+//   dist/atomic-write.js  Node only: writeFileAtomic, for the CLI and the scripts (no runtime
+//                    entry imports it)
 // plus their type declarations and the wasm builds copied beside them.
 import typescript from '@rollup/plugin-typescript';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -52,6 +54,7 @@ export default {
     inline: 'src/inline.ts',
     image: 'src/image/index.ts',
     cli: 'src/cli/main.ts',
+    'atomic-write': 'src/node/atomic-write.ts',
   },
   output: {
     dir: 'dist',

@@ -19,10 +19,12 @@
 //      u8[trainCount * rows * cols]   training pixels, row-major, white digit on black
 //      u8[checkCount]                 check labels
 //      u8[checkCount * rows * cols]   check pixels
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// built by `npm run build:js`, which `npm run build` runs before this script
+import { writeFileAtomicSync } from '../dist/atomic-write.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -106,5 +108,5 @@ at += checkCount;
 bytes.set(test.pixels.subarray(0, checkCount * size), at);
 
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, bytes);
+writeFileAtomicSync(out, bytes); // the page never fetches a half-written replay file
 console.log(`replay    ${relative(process.cwd(), out) || out} (${trainCount} MNIST training + ${checkCount} test digits, ${(bytes.length / 1024).toFixed(0)} KiB)`);

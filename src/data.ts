@@ -1,6 +1,7 @@
 // Turning what callers pass (typed arrays, nested arrays, class indices) into the flat float32
 // rows the kernels read, with every check done before anything touches a model.
 import { NeuriteError } from './errors';
+import { MAX_CALL_FLOATS } from './limits';
 
 /** Samples: a flat Float32Array (batch inferred), a flat number[] or rows of numbers. */
 export type Samples = Float32Array | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
@@ -11,17 +12,29 @@ function isNested(x: ArrayLike<unknown>): x is ArrayLike<ArrayLike<number>> {
   return x.length > 0 && typeof x[0] === 'object' && x[0] !== null;
 }
 
+/**
+ * A real array or typed array. Any other object with a `length` (`{ length: 2 ** 32 }`) would
+ * have us spin through billions of missing elements before saying anything.
+ */
+function isArray(x: unknown): x is ArrayLike<unknown> {
+  return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
+}
+
 /** Flatten rows of `width` floats; `what` names the argument in errors. */
 export function toRows(x: Samples, width: number, what: string): Float32Array {
-  if (x === null || typeof x !== 'object' || typeof (x as ArrayLike<unknown>).length !== 'number') {
-    throw new NeuriteError('INVALID_ARGUMENT', `${what}: expected a Float32Array or an array of rows`);
+  if (!isArray(x)) {
+    throw new NeuriteError('INVALID_ARGUMENT', `${what}: expected a Float32Array, an array of numbers or an array of rows`);
+  }
+  const floats = isNested(x) ? x.length * width : x.length;
+  if (floats > MAX_CALL_FLOATS) {
+    throw new NeuriteError('TOO_LARGE', `${what}: ${floats} values; at most ${MAX_CALL_FLOATS} per call`);
   }
   let flat: Float32Array;
   if (isNested(x)) {
     flat = new Float32Array(x.length * width);
     for (let r = 0; r < x.length; r++) {
       const row = x[r];
-      if (!row || row.length !== width) {
+      if (!isArray(row) || row.length !== width) {
         throw new NeuriteError('SHAPE_MISMATCH', `${what}: row ${r} has ${row?.length ?? 0} values, the model takes ${width}`);
       }
       flat.set(row, r * width);
@@ -56,7 +69,7 @@ export function assertFinite(a: ArrayLike<number>, width: number, what: string):
  * (classes = width) that is one index per sample.
  */
 export function toTargets(y: Targets, batch: number, width: number, what = 'y', classes = width): Float32Array {
-  if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<unknown>).length !== 'number') {
+  if (!isArray(y)) {
     throw new NeuriteError('INVALID_ARGUMENT', `${what}: expected a typed array or an array of rows`);
   }
   const steps = width / classes;

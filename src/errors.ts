@@ -1,3 +1,5 @@
+import { MAX_MESSAGE_CHARS } from './limits';
+
 /** Stable machine-readable reasons a neurite call can fail. */
 export type NeuriteErrorCode =
   | 'INVALID_ARGUMENT'   // an option or argument has the wrong type or value
@@ -11,6 +13,7 @@ export type NeuriteErrorCode =
   | 'DIVERGED'           // training produced a non-finite loss or gradient
   | 'ABORTED'            // training was stopped through its AbortSignal
   | 'DISPOSED'           // the model was used after dispose()
+  | 'BUSY'               // the model is in the middle of a fit: one operation at a time
   | 'WASM_UNAVAILABLE';  // no WebAssembly build could be loaded here
 
 /** Every error neurite throws on purpose is a NeuriteError with a stable `code`. */
@@ -18,7 +21,8 @@ export class NeuriteError extends Error {
   readonly code: NeuriteErrorCode;
 
   constructor(code: NeuriteErrorCode, message: string) {
-    super(message);
+    // bounded, so an error never carries (or costs) a copy of a hostile input
+    super(message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message);
     this.name = 'NeuriteError';
     this.code = code;
   }

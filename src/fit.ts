@@ -2,6 +2,8 @@
 // a diverging run before it can spoil the weights.
 import { toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
+import { checkFitOptions, checkValidationData } from './fit-options';
+import { DivergenceGuard } from './guard';
 import { loss as lossDef } from './losses';
 import type { Model } from './model';
 import type { OptimizerSpec } from './optimizers';
@@ -80,6 +82,7 @@ function yieldToEventLoop(): Promise<void> {
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export async function fit(model: Model, x: Samples, y: Targets, options: FitOptions): Promise<History> {
+  checkFitOptions(options);
   const epochs = positiveInt(options.epochs, 1, 'epochs');
   const rows = toRows(x, model.inputSize, 'fit: x');
   model.checkSamples(rows, 'fit: x');
@@ -90,10 +93,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
   const def = lossDef(options.loss ?? model.lastLoss ?? model.defaultLoss());
   const clipNorm = positiveNumber(options.clipNorm, 'clipNorm');
   const clipValue = positiveNumber(options.clipValue, 'clipValue');
-  const validation = options.validationData;
-  if (validation !== undefined && (!Array.isArray(validation) || validation.length !== 2)) {
-    throw new NeuriteError('INVALID_ARGUMENT', 'fit: validationData must be [x, y]');
-  }
+  const validation = checkValidationData(model, options.validationData);
   // refuse before any step if back-propagation would have to pass through a step activation
   const first = model.firstTrainable();
   for (let i = first; i < model.layers.length; i++) {
@@ -114,6 +114,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
   const history: History = { epochs: 0, loss: [], accuracy: [], valLoss: [], valAccuracy: [] };
   let lastYield = now();
   const stepsAtStart = trainer.step;
+  const guard = new DivergenceGuard();
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     if (shuffle) model.rng.shuffle(order);
@@ -123,12 +124,13 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     for (let from = 0; from < n; from += batchSize, batchIndex++) {
       if (options.signal?.aborted) throw new NeuriteError('ABORTED', `fit: aborted in epoch ${epoch}, before batch ${batchIndex}`);
       const b = Math.min(batchSize, n - from);
-      model.ensurePlan(b);
+      model.ensurePlan(b, 'train');
       model.loadBatch(rows, targets, shuffle ? order : null, from, from + b);
       model.forwardPass(b, true);
       const loss = model.lossValue(def, b);
-      // the previous step led here: undo it (with its update applied, the loss is not finite)
-      if (!Number.isFinite(loss)) diverged(model, trainer.step > stepsAtStart, `the loss became ${loss}`, epoch, batchIndex);
+      // the previous step led here: undo it (with its update applied, the loss is not finite or exploded)
+      const why = guard.check(loss);
+      if (why) diverged(model, trainer.step > stepsAtStart, why, epoch, batchIndex);
       model.backwardPass(def, b);
       if (model.nonFiniteGrads() > 0) diverged(model, trainer.step > stepsAtStart, 'a gradient became non-finite', epoch, batchIndex);
       model.keepGood();

@@ -1,16 +1,21 @@
 // A sequential model: layers, one wasm instance, and the memory plan that ties them together.
+import { checkCost, type Cost } from './cost';
 import { assertFinite, toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
 import { fit, type FitOptions, type History } from './fit';
 import { writeSafetensors } from './io/safetensors';
 import { createLayer, type Layer, type LayerConfig, type ParamSlot } from './layers/index';
 import { floatsOf } from './layers/layer';
+import { CHUNK_FLOATS, MAX_CALL_FLOATS } from './limits';
+import { matchTensors, type TensorValues } from './load-weights';
+import { OperationLock } from './operation';
 import { loss as lossDef, type LossDef } from './losses';
 import { optimizer as makeOptimizer, type Optimizer, type OptimizerSpec } from './optimizers';
 import { Embedding } from './layers/embedding';
 import { Residual } from './layers/residual';
 import { Rng } from './rng';
 import { StepRunner, Stream } from './stream';
+import { checkTopology } from './topology-check';
 import { align16, Kernels } from './wasm';
 
 export interface SequentialOptions {
@@ -40,8 +45,14 @@ export const MAX_CHUNK = 1024;
 /** Largest per-sample input accepted from a topology. */
 export const MAX_INPUT_SIZE = 1 << 24;
 
+/** What a plan is for: each lays out more than the one before (targets, then gradients). */
+export type PlanPurpose = 'predict' | 'evaluate' | 'train';
+const PURPOSES: readonly PlanPurpose[] = ['predict', 'evaluate', 'train'];
+
 interface Plan {
   batch: number;
+  /** inference plans only what inference needs: no targets for predict, no gradients but for training */
+  purpose: PlanPurpose;
   x: number;
   target: number;
   gradStart: number;
@@ -77,11 +88,23 @@ export class Model {
   private steps?: StepRunner;
   /** @internal the loss of the last fit */
   lastLoss?: string;
+  /** @internal one operation (a fit) at a time */
+  readonly lock = new OperationLock();
+  /** @internal parameters, floats and operations per sample, as checked against the caps */
+  readonly cost: Cost;
+  /** samples per predict/evaluate pass: MAX_CHUNK, fewer when a sample's activations are large */
+  private readonly chunk: number;
 
-  constructor(module: WebAssembly.Module, options: SequentialOptions) {
+  /**
+   * `weights` (PyTorch names and layouts, as in a file) replace random initialisation: they are
+   * matched against the topology before anything is allocated.
+   */
+  constructor(module: WebAssembly.Module, options: SequentialOptions, weights?: ReadonlyMap<string, TensorValues>) {
     if (typeof options !== 'object' || options === null) {
       throw new NeuriteError('INVALID_ARGUMENT', 'sequential: expected { inputShape, layers }');
     }
+    // bounded before anything below recurses into it, stringifies it or builds from it
+    checkTopology(options.inputShape, options.layers);
     const shape = options.inputShape;
     if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)
       || floatsOf(shape) > MAX_INPUT_SIZE) {
@@ -117,13 +140,17 @@ export class Model {
         throw new NeuriteError('INVALID_ARGUMENT', `layer ${l.name}: an embedding takes the model's input ids, so it must be the first layer`);
       }
     });
+    this.cost = checkCost(layers, this.inputSize);
+    this.chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor(CHUNK_FLOATS / this.cost.activationFloats)));
+    const given = weights && matchTensors(this.namedParams(), weights);
 
     this.kernels = new Kernels(module);
     this.build = this.kernels.build;
     this.params = this.allocSlots((p) => { p.ptr = 0; }, (p, ptr) => { p.ptr = ptr; });
     this.rng = new Rng(seed);
     const f32 = this.kernels.f32;
-    for (const layer of layers) layer.initialize(this.rng, (p, v) => f32.set(v, p.ptr >> 2));
+    if (given) for (const [p, v] of given) f32.set(v, p.ptr >> 2);
+    else for (const layer of layers) layer.initialize(this.rng, (p, v) => f32.set(v, p.ptr >> 2));
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -176,26 +203,31 @@ export class Model {
     }
   }
 
-  /** @internal buffers for a batch: input, targets, every layer's outputs and gradients */
-  ensurePlan(batch: number): Plan {
+  /**
+   * @internal buffers for a batch: input, every layer's outputs, and as `purpose` needs, targets
+   * and the layers' gradients (an inference plan binds no gradient buffer: backward must not run)
+   */
+  ensurePlan(batch: number, purpose: PlanPurpose = 'predict'): Plan {
     const k = this.k;
-    if (this.plan && this.plan.batch === batch) return this.plan;
-    const workspace = align16(Math.max(...this.layers.map((l) => l.workspaceFloats)) * 4);
+    const level = PURPOSES.indexOf(purpose);
+    if (this.plan && this.plan.batch === batch && PURPOSES.indexOf(this.plan.purpose) >= level) return this.plan;
+    const training = purpose === 'train';
+    const workspace = align16(this.layers.reduce((m, l) => Math.max(m, l.workspaceFloats), 0) * 4);
     const fwdFloats = this.layers.reduce((n, l) => n + align16(l.forwardFloats * batch * 4) / 4, 0);
-    const gradFloats = this.layers.reduce((n, l) => n + align16(l.gradFloats * batch * 4) / 4, 0);
+    const gradFloats = training ? this.layers.reduce((n, l) => n + align16(l.gradFloats * batch * 4) / 4, 0) : 0;
     const xBytes = align16(this.inputSize * batch * 4);
-    const tBytes = align16(this.outputSize * batch * 4);
+    const tBytes = purpose === 'predict' ? 0 : align16(this.outputSize * batch * 4);
     const base = k.planTransient(xBytes + tBytes + (fwdFloats + gradFloats) * 4 + workspace);
     const gradStart = base + xBytes + tBytes + fwdFloats * 4;
     const work = gradStart + gradFloats * 4;
     let fwd = base + xBytes + tBytes;
     let grad = gradStart;
     for (const l of this.layers) {
-      l.bind(fwd, grad, batch, work);
+      l.bind(fwd, training ? grad : 0, batch, work);
       fwd += align16(l.forwardFloats * batch * 4);
-      grad += align16(l.gradFloats * batch * 4);
+      if (training) grad += align16(l.gradFloats * batch * 4);
     }
-    this.plan = { batch, x: base, target: base + xBytes, gradStart, gradFloats };
+    this.plan = { batch, purpose, x: base, target: base + xBytes, gradStart, gradFloats };
     return this.plan;
   }
 
@@ -294,15 +326,24 @@ export class Model {
     const k = this.k;
     const rows = toRows(x, this.inputSize, 'predict');
     const n = rows.length / this.inputSize;
+    if (n * this.outputSize > MAX_CALL_FLOATS) {
+      throw new NeuriteError('TOO_LARGE', `predict: ${n} samples would give ${n * this.outputSize} outputs; at most ${MAX_CALL_FLOATS} per call`);
+    }
     this.layers[0].checkInput?.(rows, 'predict');
     const out = new Float32Array(n * this.outputSize);
     const last = this.layers[this.layers.length - 1];
-    for (let from = 0; from < n; from += MAX_CHUNK) {
-      const b = Math.min(MAX_CHUNK, n - from);
+    for (let from = 0; from < n; from += this.chunk) {
+      const b = Math.min(this.chunk, n - from);
       const plan = this.ensurePlan(b);
       this.loadBatch(rows, null, null, from, from + b);
       if (k.k.count_nonfinite(plan.x, b * this.inputSize) > 0) assertFinite(rows, this.inputSize, 'predict');
       this.forwardPass(b, false);
+      // finite weights can still overflow float32 (3e38 · 2): never hand back NaN without a word
+      if (k.k.count_nonfinite(last.output, b * this.outputSize) > 0) {
+        const o = k.f32.subarray(last.output >> 2, (last.output >> 2) + b * this.outputSize);
+        const i = o.findIndex((v) => !Number.isFinite(v));
+        throw new NeuriteError('NON_FINITE', `predict: the output for sample ${from + Math.floor(i / this.outputSize)} is ${o[i]}: the weights or inputs overflow float32`);
+      }
       out.set(k.f32.subarray(last.output >> 2, (last.output >> 2) + b * this.outputSize), from * this.outputSize);
     }
     return out;
@@ -319,14 +360,15 @@ export class Model {
     if (!Number.isSafeInteger(bs) || bs < 1) throw new NeuriteError('INVALID_ARGUMENT', 'evaluate: batchSize must be a positive integer');
     let total = 0;
     let correct = 0;
-    for (let from = 0; from < n; from += Math.min(bs, MAX_CHUNK)) {
-      const b = Math.min(bs, MAX_CHUNK, n - from);
-      this.ensurePlan(b);
+    for (let from = 0; from < n; from += Math.min(bs, this.chunk)) {
+      const b = Math.min(bs, this.chunk, n - from);
+      this.ensurePlan(b, 'evaluate');
       this.loadBatch(rows, t, null, from, from + b);
       this.forwardPass(b, false);
       total += this.lossValue(def, b) * b;
       if (def.classification) correct += this.countCorrect(b);
     }
+    if (!Number.isFinite(total)) throw new NeuriteError('NON_FINITE', `evaluate: the loss is ${total / n}: the weights or inputs overflow float32`);
     return def.classification ? { loss: total / n, accuracy: correct / (n * this.lossRows) } : { loss: total / n };
   }
 
@@ -370,7 +412,7 @@ export class Model {
 
   /** Train on (x, y); resolves with per-epoch history. See FitOptions. */
   fit(x: Samples, y: Targets, options: FitOptions = {}): Promise<History> {
-    return fit(this, x, y, options);
+    return this.lock.run('fit', () => fit(this, x, y, options));
   }
 
   /**
@@ -385,7 +427,7 @@ export class Model {
     const t = toTargets(y, n, this.outputSize, 'gradients: y', this.lossCols);
     const def = lossDef(options.loss ?? this.lastLoss ?? this.defaultLoss());
     this.ensureGrads();
-    this.ensurePlan(n);
+    this.ensurePlan(n, 'train');
     this.loadBatch(rows, t, null, 0, n);
     this.forwardPass(n, true);
     const all = this.layers.map((l) => l.trainable);
@@ -426,6 +468,7 @@ export class Model {
    * given.
    */
   setWeights(record: Record<string, ArrayLike<number>>, options: { strict?: boolean } = {}): void {
+    this.lock.check('setWeights');
     const f32 = this.k.f32;
     if (typeof record !== 'object' || record === null) throw new NeuriteError('INVALID_ARGUMENT', 'setWeights: expected a record of name → Float32Array');
     const slots = this.namedParams();
@@ -481,6 +524,7 @@ export class Model {
 
   /** Release the model's wasm instance and memory; any later call throws DISPOSED. */
   dispose(): void {
+    this.lock.check('dispose');
     this.kernels = null;
     this.plan = undefined;
   }

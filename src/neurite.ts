@@ -1,6 +1,7 @@
 // What init() resolves to: one compiled module, and the factories that give each model its own
 // instance of it.
 import { NeuriteError } from './errors';
+import { findDuplicateKey } from './io/json-keys';
 import { readSafetensors } from './io/safetensors';
 import { Model, type SequentialOptions, type Topology } from './model';
 import { Perceptron, type PerceptronOptions } from './perceptron';
@@ -51,34 +52,17 @@ export class Neurite {
       try { parsed = JSON.parse(raw); } catch {
         throw new NeuriteError('MALFORMED_FILE', 'load: the neurite topology in the metadata is not valid JSON');
       }
+      // JSON.parse keeps the last of two equal keys, another reader may keep the first
+      const dup = findDuplicateKey(raw);
+      if (dup !== undefined) throw new NeuriteError('MALFORMED_FILE', `load: the neurite topology has the key ${JSON.stringify(dup)} twice`);
       const t = parsed as Partial<Topology>;
       if (typeof t !== 'object' || t === null || t.format !== 1) {
         throw new NeuriteError('MALFORMED_FILE', `load: unsupported topology format ${JSON.stringify((t as { format?: unknown })?.format)} (expected 1)`);
       }
       topology = { inputShape: t.inputShape!, layers: t.layers! };
     }
-    const model = new Model(this.module, { ...topology, seed: 0 });
-    const slots = model.namedParams();
-    const record: Record<string, Float32Array> = {};
-    for (const [name, t] of file.tensors) {
-      const slot = slots.get(name);
-      if (!slot) {
-        model.dispose();
-        throw new NeuriteError('SHAPE_MISMATCH', `load: the file has a tensor ${JSON.stringify(name)} that the topology does not`);
-      }
-      if (t.shape.length !== slot.shape.length || t.shape.some((d, i) => d !== slot.shape[i])) {
-        model.dispose();
-        throw new NeuriteError('SHAPE_MISMATCH',
-          `load: ${name} has shape [${t.shape.join(', ')}], the topology needs [${slot.shape.join(', ')}]`);
-      }
-      record[name] = t.data;
-    }
-    try {
-      model.setWeights(record, { strict: true });
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    return model;
+    // the tensors are matched against the topology (and the topology against the caps) before
+    // the model allocates anything; their values replace initialisation
+    return new Model(this.module, { ...topology, seed: 0 }, file.tensors);
   }
 }

@@ -49,9 +49,8 @@ export class Kernels {
   private view: Float32Array;
 
   constructor(module: WebAssembly.Module) {
-    const instance = new WebAssembly.Instance(module, {});
-    this.k = instance.exports as unknown as KernelExports;
-    this.build = BUILD_NAMES[this.k.build_id()] ?? 'scalar';
+    this.k = instantiate(module);
+    this.build = BUILD_NAMES[this.k.build_id()];
     this.scratch = this.k.heap_base();
     this.persistentTop = this.scratch + this.k.gemm_scratch_bytes();
     this.ensure(this.persistentTop);
@@ -109,6 +108,32 @@ export class Kernels {
     const i = ptr >> 2;
     return this.f32.slice(i, i + n);
   }
+}
+
+// The exports every model calls, whatever its layers: enough to tell neurite's module from a
+// valid wasm module that is something else, before anything calls into it.
+const CORE_EXPORTS = ['memory', 'build_id', 'heap_base', 'gemm_scratch_bytes', 'dense_forward', 'dense_backward',
+  'fill_zero', 'count_nonfinite'];
+
+/** An instance of neurite's kernels, or WASM_UNAVAILABLE for any other module (never a TypeError). */
+function instantiate(module: WebAssembly.Module): KernelExports {
+  const foreign = (why: string) => new NeuriteError('WASM_UNAVAILABLE', `this wasm module is not a neurite build: ${why}`);
+  if (!(module instanceof WebAssembly.Module)) throw foreign('not a WebAssembly.Module');
+  // neurite's kernels import nothing: a module that does is someone else's
+  if (WebAssembly.Module.imports(module).length > 0) throw foreign('it has imports');
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = CORE_EXPORTS.filter((n) => !names.has(n));
+  if (missing.length > 0) throw foreign(`it does not export ${missing.join(', ')}`);
+  let k: KernelExports;
+  try {
+    k = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+  } catch (e) {
+    throw foreign((e as Error).message);
+  }
+  if (!(k.memory instanceof WebAssembly.Memory) || typeof k.build_id !== 'function' || !BUILD_NAMES[k.build_id()]) {
+    throw foreign('its exports are not the kernel ABI');
+  }
+  return k;
 }
 
 export function align16(bytes: number): number {

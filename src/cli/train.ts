@@ -1,5 +1,5 @@
 // neurite train: an MLP on MNIST with the runtime itself, saved as .safetensors.
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../node/atomic-write';
 import { init } from '../node';
 import type { OptimizerSpec } from '../optimizers';
 import { Rng } from '../rng';
@@ -80,7 +80,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   }
   const { accuracy } = model.evaluate(test.images, test.labels, { loss: 'categoricalCrossentropy' });
-  writeFileSync(out, model.save());
+  writeFileAtomicSync(out, model.save()); // an interrupted run never leaves a torn model file
   console.log(`test accuracy ${(accuracy! * 100).toFixed(2)}% — saved ${out}`);
   return 0;
 }

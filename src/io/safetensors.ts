@@ -9,6 +9,7 @@
 // are used so this runs unchanged in Node, Deno, browsers and Workers.
 
 import { NeuriteError } from '../errors';
+import { findDuplicateKey } from './json-keys';
 
 export interface TensorEntry {
   dtype: 'F32';
@@ -263,6 +264,10 @@ function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
     throw malformed(`header is not valid JSON (${(err as Error).message})`);
   }
   if (!isPlainObject(header)) throw malformed('header must be a JSON object');
+  // JSON.parse keeps the last of two equal keys (two "neurite" entries, two tensors of one
+  // name); another reader may keep the first. A header that says two things is malformed.
+  const dup = findDuplicateKey(text);
+  if (dup !== undefined) throw malformed(`header has the key ${JSON.stringify(dup)} twice in one object`);
   return header;
 }
 

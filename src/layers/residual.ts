@@ -49,6 +49,7 @@ export class Residual implements Layer {
       throw new NeuriteError('UNSUPPORTED', `${where}: the ${this.activation.name} activation cannot follow a residual sum`);
     }
     const inner: Layer[] = [];
+    const names = new Set<string>(); // a Set, so a block of many layers is checked in linear time
     let shape = inputShape;
     cfg.layers.forEach((c, i) => {
       let l: Layer;
@@ -59,7 +60,8 @@ export class Residual implements Layer {
         if (e instanceof NeuriteError) throw new NeuriteError(e.code, `${where}: ${e.message}`);
         throw e;
       }
-      if (inner.some((o) => o.name === l.name)) throw new NeuriteError('INVALID_ARGUMENT', `${where}: the name ${l.name} is used twice`);
+      if (names.has(l.name)) throw new NeuriteError('INVALID_ARGUMENT', `${where}: the name ${l.name} is used twice`);
+      names.add(l.name);
       inner.push(l);
       shape = l.outputShape;
     });
@@ -78,7 +80,8 @@ export class Residual implements Layer {
     // exactly what bind() lays out: each part, then the sum (and the activation's output)
     this.forwardFloats = parts.reduce((s, l) => s + quad(l.forwardFloats), 0) + quad(this.n) + (separate ? this.n : 0);
     this.gradFloats = parts.reduce((s, l) => s + quad(l.gradFloats), 0) + quad(this.n) + (separate ? this.n : 0);
-    this.workspaceFloats = Math.max(...parts.map((l) => l.workspaceFloats));
+    // a loop, not Math.max(...spread): a spread of many layers overflows the argument stack
+    this.workspaceFloats = parts.reduce((m, l) => Math.max(m, l.workspaceFloats), 0);
   }
 
   private projection(from: readonly number[], to: readonly number[], where: string): LayerConfig {
