@@ -3,7 +3,7 @@ export { Neurite } from './neurite';
 export type { LoadOptions } from './neurite';
 export { Model } from './model';
 export { Stream } from './stream';
-export type { SequentialOptions, Topology, EvaluateOptions } from './model';
+export type { SequentialOptions, Topology, EvaluateOptions, SaveOptions } from './model';
 export type { FitOptions, History, EpochLogs } from './fit';
 export { Perceptron } from './perceptron';
 export type { PerceptronOptions, PerceptronResult } from './perceptron';

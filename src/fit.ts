@@ -117,7 +117,12 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
   const guard = new DivergenceGuard();
 
   for (let epoch = 0; epoch < epochs; epoch++) {
-    if (shuffle) model.rng.shuffle(order);
+    // each epoch's order depends only on the generator's state, not on earlier epochs' orders,
+    // so a fit resumed from a checkpoint shuffles exactly as the uninterrupted one
+    if (shuffle) {
+      for (let i = 0; i < n; i++) order[i] = i;
+      model.rng.shuffle(order);
+    }
     let lossSum = 0;
     let correct = 0;
     let batchIndex = 0;

@@ -4,6 +4,7 @@ import { assertFinite, toRows, toTargets, type Samples, type Targets } from './d
 import { NeuriteError } from './errors';
 import { fit, type FitOptions, type History } from './fit';
 import { writeSafetensors } from './io/safetensors';
+import { trainingState, TRAINING_KEY } from './io/training-state';
 import { createLayer, type Layer, type LayerConfig, type ParamSlot } from './layers/index';
 import { floatsOf } from './layers/layer';
 import { CHUNK_FLOATS, MAX_CALL_FLOATS } from './limits';
@@ -31,6 +32,11 @@ export interface Topology {
   format: 1;
   inputShape: number[];
   layers: LayerConfig[];
+}
+
+export interface SaveOptions {
+  /** also store the optimizer state, step count and generator position (default false) */
+  training?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -499,12 +505,26 @@ export class Model {
     return { format: 1, inputShape: [...this.inputShape], layers: this.layers.map((l) => l.config()) };
   }
 
-  /** The model as a safetensors file, topology in `__metadata__.neurite`. */
-  save(): Uint8Array {
+  /**
+   * The model as a safetensors file, topology in `__metadata__.neurite`. With `training`, the
+   * optimizer's state, step count and the generator's position go in too, so that `load` + `fit`
+   * (with the same optimizer settings) continues exactly where this model's training stopped.
+   */
+  save(options: SaveOptions = {}): Uint8Array {
+    if (typeof options !== 'object' || options === null) throw new NeuriteError('INVALID_ARGUMENT', 'save: options must be an object');
+    if (options.training !== undefined && typeof options.training !== 'boolean') {
+      throw new NeuriteError('INVALID_ARGUMENT', 'save: training must be true or false');
+    }
     const w = this.getWeights();
-    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     for (const [name, p] of this.namedParams()) tensors.set(name, { shape: [...p.shape], data: w[name] });
-    return writeSafetensors(tensors, { format: 'pt', neurite: JSON.stringify(this.topology()) });
+    const metadata: Record<string, string> = { format: 'pt', neurite: JSON.stringify(this.topology()) };
+    const state = options.training ? trainingState(this) : undefined;
+    if (state) {
+      for (const [name, t] of state.tensors) tensors.set(name, t);
+      metadata[TRAINING_KEY] = state.meta;
+    }
+    return writeSafetensors(tensors as Map<string, { shape: number[]; data: Float32Array }>, metadata);
   }
 
   /** Number of learnable values. */

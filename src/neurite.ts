@@ -3,6 +3,7 @@
 import { NeuriteError } from './errors';
 import { findDuplicateKey } from './io/json-keys';
 import { readSafetensors } from './io/safetensors';
+import { restoreTraining, splitTensors, TRAINING_KEY } from './io/training-state';
 import { Model, type SequentialOptions, type Topology } from './model';
 import { Perceptron, type PerceptronOptions } from './perceptron';
 import { Kernels, type BuildName } from './wasm';
@@ -63,6 +64,14 @@ export class Neurite {
     }
     // the tensors are matched against the topology (and the topology against the caps) before
     // the model allocates anything; their values replace initialisation
-    return new Model(this.module, { ...topology, seed: 0 }, file.tensors);
+    const { weights, state } = splitTensors(file.tensors);
+    const model = new Model(this.module, { ...topology, seed: 0 }, weights);
+    try {
+      restoreTraining(model, file.metadata[TRAINING_KEY], state);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
   }
 }

@@ -3,16 +3,25 @@
  * bit for bit, in every JavaScript engine — and so the same initial weights in every runtime.
  */
 export class Rng {
-  private state: number;
+  private state_: number;
 
   constructor(seed: number) {
-    this.state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+    this.state_ = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  }
+
+  /** The generator's position, to save with a training checkpoint. */
+  get state(): number {
+    return this.state_;
+  }
+
+  set state(v: number) {
+    this.state_ = v >>> 0;
   }
 
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+    this.state_ = (this.state_ + 0x6d2b79f5) >>> 0;
+    let t = this.state_;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
