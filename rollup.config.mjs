@@ -6,6 +6,7 @@
 //   dist/image.js    image decoding and MNIST-style preprocessing (a separate entry so pages that
 //                    do not need it do not ship it)
 //   dist/cli.js      the `neurite` command
+//   dist/node-files.js    neurite/node: CheckpointStore and writeFileAtomic (Node, Deno)
 //   dist/atomic-write.js  Node only: writeFileAtomic, for the CLI and the scripts (no runtime
 //                    entry imports it)
 // plus their type declarations and the wasm builds copied beside them.
@@ -55,6 +56,7 @@ export default {
     image: 'src/image/index.ts',
     cli: 'src/cli/main.ts',
     'atomic-write': 'src/node/atomic-write.ts',
+    'node-files': 'src/node/index.ts',
   },
   output: {
     dir: 'dist',
