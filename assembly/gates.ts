@@ -6,8 +6,13 @@ import { fma4 } from './simd';
 
 /** e^x on four lanes; inputs clamped to [−87, 88] so the result is a normal float. */
 @inline export function exp4(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  // pmin/pmax are one instruction each; min/max carry NaN fix-ups we do not need here
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  // round x·log2(e) to an integer n by adding 1.5·2^23: the sum's low mantissa bits hold n,
+  // which saves a round and a saturating float→int conversion
+  const magic = f32x4.splat(12582912.0);
+  const shifted = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(shifted, magic);
   // r = x − n·ln2, with ln2 split in two so r keeps its low bits
   let r = fma4(n, f32x4.splat(-0.693359375), xc);
   r = fma4(n, f32x4.splat(2.12194440e-4), r);
@@ -18,7 +23,8 @@ import { fma4 } from './simd';
   p = fma4(p, r, f32x4.splat(1.6666665459e-1));
   p = fma4(p, r, f32x4.splat(5.0000001201e-1));
   p = fma4(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2^n: n + 127 in the exponent field (the magic's bits are 0x4B400000 + n)
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, i32x4.splat(0x4b400000)), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
