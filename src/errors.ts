@@ -11,6 +11,7 @@ export type NeuriteErrorCode =
   | 'DIVERGED'           // training produced a non-finite loss or gradient
   | 'ABORTED'            // training was stopped through its AbortSignal
   | 'DISPOSED'           // the model was used after dispose()
+  | 'NO_DIGIT'           // an image with no digit in it (blank, a speck, a page of text)
   | 'WASM_UNAVAILABLE';  // no WebAssembly build could be loaded here
 
 /** Every error neurite throws on purpose is a NeuriteError with a stable `code`. */
