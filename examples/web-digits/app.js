@@ -238,6 +238,8 @@ function useModel(model, name, origin) {
   }).filter(Boolean);
   ui.modelInfo.textContent = `${model.parameterCount.toLocaleString('en')} parameters · ${[model.inputShape.join('×'), ...layers].join(' → ')}`;
   ui.modelState.textContent = origin === 'shipped' ? 'shipped' : 'fine-tuned';
+  // reset acts on the model shown only: say which
+  ui.reset.textContent = `Reset the ${MODELS.find((m) => m.name === name)?.label ?? name} to the shipped model`;
   if (state.job === null) {
     ui.training.dataset.state = 'idle';
     ui.trainStatus.textContent = origin === 'shipped' ? 'Nothing learned yet' : `Fine-tuned on ${plural(state.corrections.length, 'correction')} (saved in this browser)`;
