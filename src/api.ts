@@ -8,6 +8,7 @@ export type { FitOptions, History, EpochLogs } from './fit';
 export { Perceptron } from './perceptron';
 export type { PerceptronOptions, PerceptronResult } from './perceptron';
 export { NeuriteError } from './errors';
+export { fitTemperature, expectedCalibrationError, applyTemperature, TEMPERATURE_KEY } from './calibration';
 export type { NeuriteErrorCode } from './errors';
 export { supportedBuilds } from './runtime';
 export type { InitOptions, WasmSource, BuildName } from './runtime';

@@ -14,6 +14,7 @@ export type NeuriteErrorCode =
   | 'ABORTED'            // training was stopped through its AbortSignal
   | 'DISPOSED'           // the model was used after dispose()
   | 'BUSY'               // the model is in the middle of a fit: one operation at a time
+  | 'NO_DIGIT'           // an image with no digit in it (blank, a speck, a page of text)
   | 'WASM_UNAVAILABLE';  // no WebAssembly build could be loaded here
 
 /** Every error neurite throws on purpose is a NeuriteError with a stable `code`. */

@@ -1,5 +1,6 @@
 // A sequential model: layers, one wasm instance, and the memory plan that ties them together.
 import { checkCost, type Cost } from './cost';
+import { applyTemperature, checkTemperature, TEMPERATURE_KEY } from './calibration';
 import { assertFinite, toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
 import { fit, type FitOptions, type History } from './fit';
@@ -73,6 +74,7 @@ export class Model {
   readonly seed: number;
   /** which wasm build this model runs on */
   readonly build: string;
+  private temp = 1;
   /** @internal */ readonly rng: Rng;
   /** @internal */ readonly inputSize: number;
   /** @internal */ readonly outputSize: number;
@@ -352,7 +354,25 @@ export class Model {
       }
       out.set(k.f32.subarray(last.output >> 2, (last.output >> 2) + b * this.outputSize), from * this.outputSize);
     }
-    return out;
+    return applyTemperature(out, this.lossCols, this.temp);
+  }
+
+  /**
+   * Divides the logits of a softmax output by this before predict returns them (temperature
+   * scaling, fitted on held-out data so confidence matches accuracy); 1 = as trained. Saved in
+   * the file's metadata. evaluate and fit work on the uncalibrated outputs.
+   */
+  get temperature(): number {
+    return this.temp;
+  }
+
+  set temperature(t: number) {
+    checkTemperature(t, 'temperature');
+    const last = this.layers[this.layers.length - 1].config() as { activation?: string };
+    if (t !== 1 && last.activation !== 'softmax') {
+      throw new NeuriteError('UNSUPPORTED', 'temperature: only a model whose last layer is a softmax can be calibrated');
+    }
+    this.temp = t;
   }
 
   /** The mean loss over (x, y) and, for classification losses, the accuracy. */
@@ -519,6 +539,7 @@ export class Model {
     const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     for (const [name, p] of this.namedParams()) tensors.set(name, { shape: [...p.shape], data: w[name] });
     const metadata: Record<string, string> = { format: 'pt', neurite: JSON.stringify(this.topology()) };
+    if (this.temp !== 1) metadata[TEMPERATURE_KEY] = String(this.temp);
     const state = options.training ? trainingState(this) : undefined;
     if (state) {
       for (const [name, t] of state.tensors) tensors.set(name, t);

@@ -1,5 +1,6 @@
 // What init() resolves to: one compiled module, and the factories that give each model its own
 // instance of it.
+import { TEMPERATURE_KEY } from './calibration';
 import { NeuriteError } from './errors';
 import { findDuplicateKey } from './io/json-keys';
 import { readSafetensors } from './io/safetensors';
@@ -68,6 +69,11 @@ export class Neurite {
     const model = new Model(this.module, { ...topology, seed: 0 }, weights);
     try {
       restoreTraining(model, file.metadata[TRAINING_KEY], state);
+      const t = file.metadata[TEMPERATURE_KEY];
+      if (t !== undefined) {
+        if (!/^\d+(\.\d+)?(e[+-]?\d+)?$/i.test(t)) throw new NeuriteError('MALFORMED_FILE', `load: ${TEMPERATURE_KEY} is not a number: ${JSON.stringify(t.slice(0, 40))}`);
+        model.temperature = Number(t);
+      }
     } catch (e) {
       model.dispose();
       throw e;

@@ -7,6 +7,7 @@
 // between two steps is seen by the next one. Step buffers and each stream's state live in the
 // model's memory.
 import { NeuriteError } from './errors';
+import { applyTemperature } from './calibration';
 import { assertFinite } from './data';
 import { createLayer, type Layer } from './layers/index';
 import { floatsOf } from './layers/layer';
@@ -132,7 +133,8 @@ export class Stream {
     this.runner.layers[0].checkInput?.(v, 'stream.next');
     const y = this.runner.step(this.state, v);
     this.steps++;
-    return y;
+    // what predict returns: a calibrated model's temperature applies here too
+    return applyTemperature(y, y.length, this.model.temperature);
   }
 
   /** Forget the carried state: the next step starts a new sequence. */

@@ -1,10 +1,11 @@
 // The web-digits page. Embedding neurite takes three calls, all below:
 //   const nn = await init();                    // picks relaxed SIMD, SIMD128 or scalar
 //   const model = nn.load(bytesOfSafetensors);  // the topology is in the file
-//   const probs = model.predict(toMnist(gray)); // Float32Array(10), synchronous
+//   const { pixels, reason } = findDigit(gray);  // reason: why there is no digit, or null
+//   const probs = model.predict(pixels);        // Float32Array(10), calibrated, synchronous
 // Everything else here is the page: drawing, showing, teaching, remembering.
 import { init, supportedBuilds } from '../../dist/index.js';
-import { toMnist } from '../../dist/image.js';
+import { decodeImage, findDigit, inflateWithStreams } from '../../dist/image.js';
 import { Pad } from './pad.js';
 import * as store from './store.js';
 
@@ -16,6 +17,8 @@ const MODELS = [
 const REPLAY_URL = new URL('./replay.bin', import.meta.url).href;
 const BUILD_NAMES = { relaxed: 'relaxed SIMD', simd: 'SIMD128', scalar: 'scalar' };
 const STALL_TICK = 10; // ms between the main-thread watchdog's timer ticks
+/** Below this (calibrated) probability the page says "not sure" and names the runner-up. */
+const SURE = 0.7;
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ui = {
@@ -42,7 +45,7 @@ const state = {
   /** @type {import('../../dist/index.js').Model | null} */ model: null,
   modelName: '',
   /** 'shipped' or 'fine-tuned' */ origin: 'shipped',
-  /** @type {Array<{ pixels: Float32Array, label: number }>} */ corrections: [],
+  /** @type {Array<{ pixels: Float32Array, label: number, model: string }>} the shown model's corrections */ corrections: [],
   /** @type {Float32Array | null} the last 784 values given to predict */ input: null,
   /** @type {{ id: number, modelName: string, build: string, startedAt: number, corrections: number } | null} */ job: null,
   queued: false,
@@ -235,6 +238,13 @@ function useModel(model, name, origin) {
   }).filter(Boolean);
   ui.modelInfo.textContent = `${model.parameterCount.toLocaleString('en')} parameters · ${[model.inputShape.join('×'), ...layers].join(' → ')}`;
   ui.modelState.textContent = origin === 'shipped' ? 'shipped' : 'fine-tuned';
+  // reset acts on the model shown only: say which
+  ui.reset.textContent = `Reset the ${MODELS.find((m) => m.name === name)?.label ?? name} to the shipped model`;
+  if (state.job === null) {
+    ui.training.dataset.state = 'idle';
+    ui.trainStatus.textContent = origin === 'shipped' ? 'Nothing learned yet' : `Fine-tuned on ${plural(state.corrections.length, 'correction')} (saved in this browser)`;
+    ui.trainReport.textContent = '';
+  }
   ui.modelState.title = origin === 'shipped' ? 'as trained on MNIST, from models/' : 'fine-tuned on your corrections, saved in this browser';
   ui.inferMs.textContent = '–';
 }
@@ -248,6 +258,9 @@ async function shippedBytes(name) {
 
 /** Load a model by name: the fine-tuned copy from IndexedDB if there is one, else the shipped file. */
 async function loadModel(name) {
+  // corrections belong to the model they were taught to: switching shows that model's own
+  state.corrections = (await store.getCorrections().catch(() => [])).filter((c) => (c.model ?? 'mnist-mlp') === name);
+  renderCorrections();
   const saved = await store.getModel(name).catch(() => undefined);
   if (saved) {
     try {
@@ -313,7 +326,7 @@ async function resetModel() {
   }
   state.queued = false;
   await store.deleteModel(state.modelName);
-  await store.clearCorrections();
+  await store.clearCorrections(state.modelName);
   state.corrections = [];
   renderCorrections();
   useModel(state.nn.load(await shippedBytes(state.modelName)), state.modelName, 'shipped');
@@ -347,39 +360,51 @@ const teachButtons = Array.from({ length: 10 }, (_, d) => {
 
 let predictionCount = 0;
 
+/** Shows the empty state: "?" and no bars, with `note` under it. */
+function showNothing(note) {
+  state.input = null;
+  drawField(ui.preview, new Float32Array(784));
+  setText(ui.digit, '?');
+  ui.digit.classList.add('empty');
+  setText(ui.confidence, note);
+  ui.digit.closest('.card').classList.remove('has-digit');
+  bars.forEach((li) => {
+    li.classList.remove('best');
+    /** @type {HTMLElement} */ (li.querySelector('.fill')).style.setProperty('--p', '0');
+    setText(li.querySelector('.pct'), '–');
+  });
+  teachButtons.forEach((b) => { b.disabled = true; b.classList.remove('predicted'); });
+}
+
+/** The picture being read: the pad's ink, or an uploaded or pasted image until the pad is used. */
+let picture = null;
+
 function predict() {
-  const empty = pad.empty;
+  const empty = pad.empty && !picture;
   ui.padHint.classList.toggle('hidden', !empty);
   ui.clear.disabled = ui.undo.disabled = empty;
   if (!state.model) return;
-  if (empty) {
-    state.input = null;
-    drawField(ui.preview, new Float32Array(784));
-    ui.digit.textContent = '?';
-    ui.digit.classList.add('empty');
-    ui.confidence.textContent = 'draw to see';
-    ui.digit.closest('.card').classList.remove('has-digit');
-    bars.forEach((li) => {
-      li.classList.remove('best');
-      /** @type {HTMLElement} */ (li.querySelector('.fill')).style.setProperty('--p', '0');
-      li.querySelector('.pct').textContent = '–';
-    });
-    teachButtons.forEach((b) => { b.disabled = true; b.classList.remove('predicted'); });
-    return;
+  if (empty) return showNothing('draw to see');
+  // the pad's ink is its alpha (light on dark, 1 = ink); a photo is found on its paper
+  const { pixels: input, reason } = picture ? findDigit(picture) : findDigit(pad.grayImage(), { invert: false });
+  if (reason) {
+    log.predictions.push({ seq: ++predictionCount, t: performance.now(), digit: null, reason, probs: null, ms: 0,
+      strokes: pad.strokes.length, drawing: pad.drawing, training: state.job !== null, model: state.modelName });
+    return showNothing(`no digit found (${reason})`);
   }
-  const input = toMnist(pad.grayImage(), { invert: false }); // the pad's alpha: ink is 1 already
   const t0 = performance.now();
   const probs = state.model.predict(input);
   const ms = performance.now() - t0;
   state.input = input;
-  let best = 0;
-  for (let d = 1; d < 10; d++) if (probs[d] > probs[best]) best = d;
+  const [best, second] = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
+  const sure = probs[best] >= SURE;
 
   // every frame while drawing: write only what changed, so the page does little layout work
   drawField(ui.preview, input);
   setText(ui.digit, String(best));
   ui.digit.classList.remove('empty');
-  setText(ui.confidence, `${percent(probs[best])} sure`);
+  ui.digit.classList.toggle('unsure', !sure);
+  setText(ui.confidence, sure ? `${percent(probs[best])} sure` : `not sure: ${best} (${percent(probs[best])}) or ${second} (${percent(probs[second])})`);
   ui.digit.closest('.card').classList.add('has-digit');
   bars.forEach((li, d) => {
     li.classList.toggle('best', d === best);
@@ -395,10 +420,23 @@ function predict() {
   setText(ui.inferMs, `${sorted[sorted.length >> 1].toFixed(2)} ms`);
 
   log.predictions.push({
-    seq: ++predictionCount, t: performance.now(), digit: best, probs: Array.from(probs), ms,
+    seq: ++predictionCount, t: performance.now(), digit: best, runnerUp: second, sure, probs: Array.from(probs), ms,
     strokes: pad.strokes.length, drawing: pad.drawing, training: state.job !== null, model: state.modelName,
   });
   if (log.predictions.length > 500) log.predictions.splice(0, 100);
+}
+
+/** Reads an uploaded, dropped or pasted PNG/PGM file as the picture, in place of the pad. */
+async function readPicture(file) {
+  try {
+    const image = await decodeImage(new Uint8Array(await file.arrayBuffer()), inflateWithStreams, { maxPixels: 4096 * 4096 });
+    pad.clear();
+    picture = image;
+    ui.error.hidden = true;
+  } catch (e) {
+    showError(`That image could not be read: ${e.message}`);
+  }
+  predict();
 }
 
 function setText(el, text) {
@@ -467,14 +505,22 @@ function fail(e) {
 }
 
 const pad = new Pad(ui.pad, /** @type {HTMLCanvasElement} */ ($('ink')), {
-  onChange: () => predict(),
+  onChange: () => { if (!pad.empty) picture = null; predict(); },
   onStrokeEnd: () => {
     const top = log.predictions[log.predictions.length - 1];
     if (top) ui.announce.textContent = `Looks like a ${top.digit}`;
   },
 });
 
-ui.clear.addEventListener('click', () => pad.clear());
+ui.clear.addEventListener('click', () => { picture = null; pad.clear(); predict(); });
+$('upload').addEventListener('change', (e) => {
+  const file = /** @type {HTMLInputElement} */ (e.target).files?.[0];
+  if (file) readPicture(file).catch(fail);
+});
+document.addEventListener('paste', (e) => {
+  const file = Array.from(e.clipboardData?.files ?? []).find((f) => f.type.startsWith('image/'));
+  if (file) readPicture(file).catch(fail);
+});
 ui.undo.addEventListener('click', () => pad.undo());
 ui.stop.addEventListener('click', () => { if (state.job) worker.postMessage({ type: 'abort', id: state.job.id }); });
 ui.reset.addEventListener('click', () => resetModel().catch(fail));
@@ -482,7 +528,7 @@ ui.model.addEventListener('change', () => switchModel(ui.model.value).catch(fail
 ui.build.addEventListener('change', () => switchBuild(ui.build.value).catch(fail));
 document.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-  if (e.key === 'Escape') pad.clear();
+  if (e.key === 'Escape') { picture = null; pad.clear(); predict(); }
   else if (e.key === 'z' && (e.ctrlKey || e.metaKey)) pad.undo();
 });
 
@@ -492,8 +538,6 @@ async function start() {
   const models = await availableModels();
   if (models.length === 0) throw new Error('no model files found under ../../models/ (is this page served from the repository with npm start?)');
   ui.model.replaceChildren(...models.map((m) => new Option(m.label, m.name)));
-  state.corrections = await store.getCorrections().catch(() => []);
-  renderCorrections();
   await switchBuild(builds[0]);
   // the model chosen last time first, then the others in order; one that fails to load is skipped
   const remembered = localStorage.getItem('web-digits:model');

@@ -43,4 +43,14 @@ export const deleteModel = (name) => run('models', 'readwrite', (s) => s.delete(
 /** @returns {Promise<Array<{ pixels: Float32Array, label: number }>>} oldest first */
 export const getCorrections = () => run('corrections', 'readonly', (s) => s.getAll());
 export const addCorrection = (record) => run('corrections', 'readwrite', (s) => s.add(record));
-export const clearCorrections = () => run('corrections', 'readwrite', (s) => s.clear());
+/** Forgets the corrections taught to one model (older records without a model were the MLP's). */
+export const clearCorrections = (model) => run('corrections', 'readwrite', (s) => {
+  const req = s.openCursor();
+  req.onsuccess = () => {
+    const cursor = req.result;
+    if (!cursor) return;
+    if ((cursor.value.model ?? 'mnist-mlp') === model) cursor.delete();
+    cursor.continue();
+  };
+  return req;
+});

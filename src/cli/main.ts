@@ -9,7 +9,7 @@ const HELP = `neurite — neural networks in SIMD WebAssembly
 
 Usage:
   neurite eval <model.safetensors> [--data mnist-test] [--limit N] [--build auto|relaxed|simd|scalar]
-  neurite predict <model.safetensors> <image.png|.pgm>
+  neurite predict <model.safetensors> <image.png|.pgm>...   (exit 1 if any has no digit)
   neurite train [--layers 256,128] [--activation relu] [--epochs 20] [--batch-size 64]
                 [--lr 0.001] [--seed 1] [--out model.safetensors]
   neurite bench [--quick] [--only rnn]

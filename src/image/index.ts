@@ -14,7 +14,8 @@ export {
   type Inflate,
 } from './png';
 export { decodePgm } from './pgm';
-export { toMnist, resizeArea, centerOfMass, type MnistOptions } from './preprocess';
+export { toMnist, findDigit, resizeArea, centerOfMass, type MnistOptions, type DigitResult } from './preprocess';
+export { WORK, MIN_CONTRAST, type NoDigitReason } from './ink';
 
 function startsWith(bytes: Uint8Array, prefix: number[] | string, at = 0): boolean {
   const p = typeof prefix === 'string' ? Array.from(prefix, (c) => c.charCodeAt(0)) : prefix;

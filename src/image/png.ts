@@ -13,7 +13,14 @@ import { NeuriteError } from '../errors';
 export interface GrayImage {
   width: number;
   height: number;
+  /** luminance, transparent pixels composited over white */
   data: Float32Array;
+  /**
+   * Opacity in [0, 1], present only when the file has transparency (an alpha channel or tRNS).
+   * White ink on a transparent background is white on white in `data`; the ink finder reads
+   * it from here instead.
+   */
+  alpha?: Float32Array;
 }
 
 export interface DecodeOptions {
@@ -291,6 +298,38 @@ function pixelReader(h: Header, palette: Uint8Array | undefined, trns: Uint8Arra
   }
 }
 
+/** Opacity of a pixel, or undefined when the image has no transparency at all. */
+function alphaReader(h: Header, palette: Uint8Array | undefined, trns: Uint8Array | undefined): PixelReader | undefined {
+  const d = h.bitDepth;
+  const max = 2 ** d - 1;
+  const key = (i: number) => (trns![2 * i] << 8) | trns![2 * i + 1];
+  switch (h.colorType) {
+    case 0: {
+      if (!trns) return undefined;
+      const k = key(0);
+      return (raw, row, x) => (sample(raw, row, x, d) === k ? 0 : 1);
+    }
+    case 2: {
+      if (!trns) return undefined;
+      const [kr, kg, kb] = [key(0), key(1), key(2)];
+      return (raw, row, x) =>
+        (sample(raw, row, 3 * x, d) === kr && sample(raw, row, 3 * x + 1, d) === kg && sample(raw, row, 3 * x + 2, d) === kb ? 0 : 1);
+    }
+    case 3: {
+      if (!trns) return undefined;
+      const t = trns;
+      return (raw, row, x) => {
+        const index = sample(raw, row, x, d);
+        return index < t.length ? t[index] / 255 : 1;
+      };
+    }
+    case 4:
+      return (raw, row, x) => sample(raw, row, 2 * x + 1, d) / max;
+    default: // 6
+      return (raw, row, x) => sample(raw, row, 4 * x + 3, d) / max;
+  }
+}
+
 // tRNS is ancillary: like libpng, a malformed one is ignored rather than fatal.
 function validTrns(h: Header, trns: Uint8Array, palette: Uint8Array | undefined): boolean {
   if (h.colorType === 0) return trns.length === 2;
@@ -319,7 +358,7 @@ async function runInflate(inflate: Inflate, data: Uint8Array, expected: number):
 
 /**
  * Decodes a PNG into luminance (0.299R + 0.587G + 0.114B, alpha composited
- * over white). `inflate` must inflate a zlib stream: zlib.inflateSync in
+ * over white), plus the opacity itself in `alpha` when the file has any. `inflate` must inflate a zlib stream: zlib.inflateSync in
  * Node, or inflateWithStreams (which this decoder then bounds to the exact
  * size the header implies). A caller-supplied inflate is responsible for
  * bounding its own output, e.g. inflateSync(d, { maxOutputLength }).
@@ -388,6 +427,8 @@ export async function decodePng(bytes: Uint8Array, inflate: Inflate, opts?: Deco
 
   const out = new Float32Array(h.width * h.height);
   const read = pixelReader(h, palette, trns);
+  const readAlpha = alphaReader(h, palette, trns);
+  const alpha = readAlpha ? new Float32Array(h.width * h.height) : undefined;
   const bpp = Math.ceil((h.channels * h.bitDepth) / 8); // filter distance in bytes, at least 1
   let start = 0;
   for (const p of passes) {
@@ -396,10 +437,11 @@ export async function decodePng(bytes: Uint8Array, inflate: Inflate, opts?: Deco
       const row = start + y * (p.rowBytes + 1) + 1;
       const outRow = (p.y0 + y * p.dy) * h.width + p.x0;
       for (let x = 0; x < p.width; x++) out[outRow + x * p.dx] = read(raw, row, x);
+      if (alpha) for (let x = 0; x < p.width; x++) alpha[outRow + x * p.dx] = readAlpha!(raw, row, x);
     }
     start += p.height * (p.rowBytes + 1);
   }
-  return { width: h.width, height: h.height, data: out };
+  return alpha ? { width: h.width, height: h.height, data: out, alpha } : { width: h.width, height: h.height, data: out };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

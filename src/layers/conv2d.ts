@@ -4,7 +4,7 @@ import { activationBackward, activationForward, activationOf, type ActivationDef
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { axis, chw, pair, paddingModes, type Padding } from './geometry';
+import { axis, chw, pair, paddingModes, type Padding, channelsFirstHint } from './geometry';
 import { initUniform, paramSlot, type Layer, type LayerConfig, type ParamSlot } from './layer';
 
 export interface Conv2dConfig extends LayerConfig {
@@ -46,7 +46,7 @@ export class Conv2d implements Layer {
   outputGrad = 0;
 
   constructor(readonly name: string, cfg: Conv2dConfig, inputShape: readonly number[]) {
-    const where = `layer ${name} (conv2d)`;
+    const where = `layer ${name} (conv2d)${channelsFirstHint(inputShape)}`;
     if (!Number.isSafeInteger(cfg.filters) || cfg.filters < 1 || cfg.filters > MAX_FILTERS) {
       throw new NeuriteError('INVALID_ARGUMENT', `${where}: filters must be an integer in [1, ${MAX_FILTERS}], got ${JSON.stringify(cfg.filters)}`);
     }

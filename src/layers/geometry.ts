@@ -12,6 +12,16 @@ export function pair(v: unknown, what: string, where: string, min = 1): [number,
   return p as [number, number];
 }
 
+/**
+ * A hint for errors when a per-sample shape looks channels-last ([H, W, C] with C of 1, 3 or 4 and
+ * H, W larger), the TensorFlow habit: neurite is channels-first (NCHW, as PyTorch).
+ */
+export function channelsFirstHint(shape: readonly number[]): string {
+  const [h, w, c] = shape;
+  if (shape.length !== 3 || ![1, 3, 4].includes(c) || h <= c || w <= c) return '';
+  return ` (inputShape [${shape.join(', ')}] looks like [height, width, channels]; neurite is channels-first (NCHW): use [${c}, ${h}, ${w}])`;
+}
+
 /** Per-sample [C, H, W]; a [H, W] image is one channel. */
 export function chw(shape: readonly number[], where: string): [number, number, number] {
   if (shape.length === 3) return shape as unknown as [number, number, number];

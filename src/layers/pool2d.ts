@@ -2,7 +2,7 @@
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { axis, chw, pair, paddingModes, type Padding } from './geometry';
+import { axis, chw, pair, paddingModes, type Padding, channelsFirstHint } from './geometry';
 import type { Layer, LayerConfig, ParamSlot } from './layer';
 
 export interface Pool2dConfig extends LayerConfig {
@@ -34,7 +34,7 @@ export class Pool2d implements Layer {
 
   constructor(readonly name: string, cfg: Pool2dConfig, inputShape: readonly number[]) {
     this.type = cfg.type;
-    const where = `layer ${name} (${cfg.type})`;
+    const where = `layer ${name} (${cfg.type})${channelsFirstHint(inputShape)}`;
     const [c, h, w] = chw(inputShape, where);
     const [kh, kw] = pair(cfg.poolSize, 'poolSize', where);
     const [sh, sw] = pair(cfg.stride ?? cfg.poolSize, 'stride', where);

@@ -91,6 +91,28 @@ describe('neurite CLI', () => {
     expect(r2.stderr).toMatch(/MALFORMED_FILE/);
   });
 
+  it('predict answers each of several images in order, and "no digit found" with exit code 1', async () => {
+    const { photo } = await import('../image/photos');
+    const files = [0, 1, 2].map((i) => {
+      const file = join(dir, `photo-${i}.png`);
+      writeFileSync(file, photo(1, i).png); // digits 0, 1, 2 photographed on paper
+      return file;
+    });
+    const all = run('predict', cnn, ...files);
+    expect(all.status, all.stderr).toBe(0);
+    const lines = all.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    lines.forEach((l, i) => expect(l).toMatch(new RegExp(`^${files[i].replace(/[.\\/]/g, '\\$&')}: digit ${i} `)));
+    const blank = join(dir, 'blank.png');
+    writeFileSync(blank, encodeGrayPng(64, 64, new Uint8Array(64 * 64).fill(235)));
+    const one = run('predict', cnn, blank);
+    expect(one.status).toBe(1);
+    expect(one.stdout).toMatch(/^no digit found \(no ink, 64x64 image\)/);
+    const mixed = run('predict', cnn, files[0], blank);
+    expect(mixed.status).toBe(1);
+    expect(mixed.stdout).toMatch(/photo-0\.png: digit 0 [\s\S]*blank\.png: no digit found/);
+  });
+
   it('eval refuses a corrupt model file', () => {
     const file = join(dir, 'bad.safetensors');
     writeFileSync(file, Buffer.from([1, 2, 3]));

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { NeuriteError } from '../../src/errors';
 import type { GrayImage } from '../../src/image/png';
-import { centerOfMass, resizeArea, toMnist } from '../../src/image/preprocess';
+import { centerOfMass, findDigit, resizeArea, toMnist } from '../../src/image/preprocess';
 import { mulberry32 as prng } from '../helpers/reference';
 
 // --- helpers -----------------------------------------------------------------
@@ -110,28 +110,30 @@ describe('toMnist', () => {
     for (const i of [0, 27, 28 * 27, 783]) expect(out[i]).toBe(0);
   });
 
-  it('returns zeros for an image with no ink', () => {
+  it('finds no digit in an image with no ink, and toMnist says so with NO_DIGIT', () => {
     const zeros = new Float32Array(784);
-    expect(toMnist(blank(50, 40, 1))).toEqual(zeros);
-    expect(toMnist(blank(50, 40, 0))).toEqual(zeros);
-    expect(toMnist(blank(50, 40, 0.6))).toEqual(zeros);
-    expect(toMnist(blank(1, 1, 0))).toEqual(zeros);
+    for (const img of [blank(50, 40, 1), blank(50, 40, 0), blank(50, 40, 0.6), blank(1, 1, 0)]) {
+      const r = findDigit(img);
+      expect(r.reason).toBe('no ink');
+      expect(r.pixels).toEqual(zeros);
+      expect(() => toMnist(img)).toThrow(expect.objectContaining({ code: 'NO_DIGIT', message: 'no digit found: no ink' }));
+    }
     // A speck of dust below the contrast floor is not a digit.
     const dust = blank(50, 40, 1);
     dust.data[999] = 0.95;
-    expect(toMnist(dust)).toEqual(zeros);
+    expect(findDigit(dust).reason).toBe('no ink');
   });
 
-  it('does not invert input that already has MNIST polarity, and honours an explicit choice', () => {
-    const light = fillRect(blank(120, 120, 1), 30, 20, 40, 70, 0);
-    const dark = fillRect(blank(120, 120, 0), 30, 20, 40, 70, 1);
+  it('tells dark-on-light from light-on-dark, and honours an explicit choice', () => {
+    const light = fillRect(blank(120, 120, 1), 30, 20, 12, 70, 0);
+    const dark = fillRect(blank(120, 120, 0), 30, 20, 12, 70, 1);
     const fromDark = toMnist(dark);
+    expect(findDigit(dark).polarity).toBe('light-on-dark');
+    expect(findDigit(light).polarity).toBe('dark-on-light');
     expect(bbox(fromDark)).toEqual(bbox(toMnist(light)));
     expect(fromDark).toEqual(toMnist(light));
     expect(toMnist(dark, { invert: false })).toEqual(fromDark);
     expect(toMnist(light, { invert: true })).toEqual(fromDark);
-    // Forcing the wrong polarity makes the page the "ink": nothing is found.
-    expect(toMnist(light, { invert: false })).toEqual(new Float32Array(784));
   });
 
   it('leaves real MNIST test digits (already boxed and centred) essentially unchanged', () => {
@@ -229,9 +231,13 @@ describe('resizeArea', () => {
     expect(Array.from(resizeArea(two, 4, 2).data)).toEqual([0, 0.25, 0.75, 1, 0, 0.25, 0.75, 1]);
   });
 
-  it('rejects bad target sizes', () => {
+  it('rejects bad target sizes, and sizes it could not allocate with TOO_LARGE', () => {
     expect(() => resizeArea(ramp, 0, 3)).toThrow(NeuriteError);
     expect(() => resizeArea(ramp, 2.5, 3)).toThrow(NeuriteError);
+    for (const [w, h] of [[2 ** 31, 1], [1, 2 ** 31], [2 ** 14, 2 ** 14], [2 ** 25, 4]]) {
+      expect(() => resizeArea(ramp, w, h)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    }
+    expect(() => resizeArea({ ...ramp, alpha: new Float32Array(3) }, 2, 2)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });
 

@@ -2,7 +2,12 @@
 // real MNIST test digits as PNG (as they are, and scaled up, dark on light), as 784 raw bytes and
 // as JSON; then every kind of bad request, each of which must get its 4xx JSON error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+import { decodeImage, findDigit } from '../../src/image/index';
+import { runtime } from '../helpers/neurite';
 import { encodeGrayPng } from '../helpers/png';
+import { photo } from '../image/photos';
 // @ts-expect-error plain ES module shared with the other runtimes
 import { mnistDigits } from './cases.mjs';
 // @ts-expect-error plain ES module
@@ -99,8 +104,8 @@ describe('edge-worker example under workerd', () => {
 
   it('wrong method: 405 with Allow', async () => {
     const r = await request('/predict');
-    expectError(r, 405, 'METHOD_NOT_ALLOWED', /GET \/predict is not allowed; use POST/);
-    expect(r.headers.get('allow')).toBe('POST');
+    expectError(r, 405, 'METHOD_NOT_ALLOWED', /GET \/predict is not allowed; use POST, OPTIONS/);
+    expect(r.headers.get('allow')).toBe('POST, OPTIONS');
     expectError(await request('/health', { method: 'DELETE' }), 405, 'METHOD_NOT_ALLOWED', /use GET, HEAD/);
   });
 
@@ -150,6 +155,77 @@ describe('edge-worker example under workerd', () => {
     expectError(await post('application/json', JSON.stringify({ pixels: bad })), 422, 'BAD_PIXEL', /pixels\[100\] is 256/);
     expectError(await post('application/json', '{"pixels": [1, 2'), 400, 'INVALID_JSON', /not valid JSON/);
     expectError(await post('application/json', JSON.stringify([1, 2, 3])), 400, 'MISSING_PIXELS', /"pixels" array/);
+  });
+
+  it('a picture with no digit: 422 "no digit found", for images, raw bytes and JSON', async () => {
+    const blank = encodeGrayPng(64, 64, new Uint8Array(64 * 64).fill(230));
+    for (const [r, reason] of [
+      [await post('image/png', blank), 'no ink'],
+      [await post('image/png', photo(4, 0, 'text').png), 'too much ink'],
+      [await post('application/octet-stream', new Uint8Array(784)), 'no ink'],
+      [await post('application/json', JSON.stringify({ pixels: new Array(784).fill(0), scale: 255 })), 'no ink'],
+    ] as const) {
+      expect(r.status, JSON.stringify(r.body)).toBe(422);
+      expect(r.body).toEqual({ error: 'no digit found', code: 'NO_DIGIT', reason });
+    }
+  });
+
+  it('photos of paper: the same answer as findDigit + predict in Node', async () => {
+    const nn = await runtime('relaxed');
+    const mlp = nn.load(readFileSync('models/mnist-mlp.safetensors'));
+    for (let i = 0; i < 6; i++) {
+      const p = photo(7, i);
+      const pixels = findDigit(await decodeImage(p.png, (d) => inflateSync(d))).pixels;
+      const probs = mlp.predict(pixels);
+      const r = await post('image/png', p.png);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.digit, p.describe).toBe(probs.indexOf(Math.max(...probs)));
+      for (let j = 0; j < 10; j++) expect(Math.abs(r.body.probabilities[j] - probs[j])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('JSON pixels in 0..1 or 0..255: says which it read, refuses the ambiguous', async () => {
+    const bytes = Array.from(pixelsOf(2));
+    const as255 = await post('application/json', JSON.stringify({ pixels: bytes }));
+    const as1 = await post('application/json', JSON.stringify({ pixels: bytes.map((v) => v / 255) }));
+    expect(as255.body.pixelScale).toBe('0..255');
+    expect(as1.body.pixelScale).toBe('0..1');
+    expect(as1.body.digit).toBe(digits.labels[2]);
+    for (let j = 0; j < 10; j++) expect(Math.abs(as1.body.probabilities[j] - as255.body.probabilities[j])).toBeLessThan(1e-5);
+    const binary = bytes.map((v) => (v > 127 ? 1 : 0));
+    expectError(await post('application/json', JSON.stringify({ pixels: binary })), 422, 'AMBIGUOUS_PIXELS', /"scale": 1 or "scale": 255/);
+    const told = await post('application/json', JSON.stringify({ pixels: binary, scale: 1 }));
+    expect(told.status, JSON.stringify(told.body)).toBe(200);
+    expect(told.body.pixelScale).toBe('0..1');
+    expectError(await post('application/json', JSON.stringify({ pixels: binary, scale: 100 })), 422, 'BAD_SCALE', /1 or 255/);
+  });
+
+  it('CORS: a preflight, and Access-Control-Allow-Origin on every answer', async () => {
+    const pre = await fetch(new URL('/predict', base), { method: 'OPTIONS', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type');
+    for (const r of [await post('application/octet-stream', pixelsOf(0)), await request('/nope')]) {
+      expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    }
+  });
+
+  it('CORS: ALLOWED_ORIGINS limits which origins are answered', async () => {
+    const other = await startWorkerd('examples/edge-worker/src/worker.js', { bindings: { ALLOWED_ORIGINS: 'https://a.example, https://b.example' } });
+    try {
+      const at = await other.mf.ready;
+      const ask = (origin: string) => fetch(new URL('/health', at), { headers: { origin } });
+      const ok = await ask('https://b.example');
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://b.example');
+      expect(ok.headers.get('vary')).toMatch(/Origin/);
+      const no = await ask('https://c.example');
+      expect(no.status).toBe(200); // the answer still comes; the browser will not hand it to the page
+      expect(no.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await other.mf.dispose();
+    }
   });
 
   it('still answers after all that, and never answered 5xx', async () => {
