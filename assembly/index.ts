@@ -22,6 +22,7 @@ export {
   mape_forward, mape_backward,
   msle_forward, msle_backward,
   sse_forward, sse_backward,
+  huber_forward, huber_backward,
   binary_crossentropy_forward, binary_crossentropy_backward,
   sigmoid_binary_crossentropy_forward, sigmoid_binary_crossentropy_backward,
   categorical_crossentropy_forward, categorical_crossentropy_backward,

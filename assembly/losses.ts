@@ -93,6 +93,28 @@ export function sse_backward(dp: usize, p: usize, t: usize, batch: i32, n: i32):
   for (let i = 0; i < m; i++) acc(dp, i, k * (ld(p, i) - ld(t, i)));
 }
 
+/**
+ * Huber loss with δ = 1 (PyTorch's HuberLoss and Keras's Huber defaults): mean of ½d² where
+ * |d| ≤ 1, |d| − ½ beyond, d = p − t. Quadratic near the target, linear for outliers.
+ */
+export function huber_forward(p: usize, t: usize, batch: i32, n: i32): f64 {
+  const m = batch * n;
+  let s: f64 = 0;
+  for (let i = 0; i < m; i++) {
+    const d = Math.abs(ld(p, i) - ld(t, i));
+    s += d <= 1 ? 0.5 * d * d : d - 0.5;
+  }
+  return m > 0 ? s / m : 0;
+}
+export function huber_backward(dp: usize, p: usize, t: usize, batch: i32, n: i32): void {
+  const m = batch * n;
+  const k = 1.0 / <f64>m;
+  for (let i = 0; i < m; i++) {
+    const d = ld(p, i) - ld(t, i);
+    acc(dp, i, k * min(max(d, -1), 1));
+  }
+}
+
 /** −mean of t·log p + (1−t)·log(1−p) over every element; p are probabilities */
 export function binary_crossentropy_forward(p: usize, t: usize, batch: i32, n: i32): f64 {
   const m = batch * n;

@@ -17,6 +17,7 @@ export const LOSSES: ReadonlyMap<string, LossDef> = new Map(([
   { name: 'mape', kernel: 'mape', classification: false },
   { name: 'msle', kernel: 'msle', classification: false },
   { name: 'sse', kernel: 'sse', classification: false },
+  { name: 'huber', kernel: 'huber', classification: false },
   {
     name: 'binaryCrossentropy', kernel: 'binary_crossentropy', classification: true,
     fused: { activation: 'sigmoid', kernel: 'sigmoid_binary_crossentropy' },

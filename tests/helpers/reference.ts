@@ -421,6 +421,10 @@ export const LOSSES: Record<string, LossRef> = {
     (p, t) => (p < 0 ? 0 : (2 * (Math.log1p(p) - Math.log1p(Math.max(t, 0)))) / (1 + p)),
   ),
   sse: elementwise((p, t) => 0.5 * (p - t) ** 2, (p, t) => p - t, true),
+  huber: elementwise(
+    (p, t) => (Math.abs(p - t) <= 1 ? 0.5 * (p - t) ** 2 : Math.abs(p - t) - 0.5),
+    (p, t) => Math.min(Math.max(p - t, -1), 1),
+  ),
   binary_crossentropy: elementwise(
     (p, t) => -(t * Math.log(clip(p)) + (1 - t) * Math.log(1 - clip(p))),
     (p, t) => (clip(p) !== p ? 0 : (p - t) / (p * (1 - p))),

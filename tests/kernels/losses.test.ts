@@ -76,6 +76,17 @@ const CASES: Record<string, LossCase> = {
     edge: regression([0, -1, 1e3, -2.5, 1e-3]),
     smooth: (rng, b, n) => ({ p: rng.array(b * n, -2, 2), t: rng.array(b * n, -2, 2) }),
   },
+  huber: {
+    // |p − t| on both sides of δ = 1, and exactly 0 and 1e3
+    edge: regression([0, -1, 1e3, -2.5, 1e-3]),
+    // differences kept 0.05 away from the kink of the second derivative at |d| = 1 don't matter:
+    // the loss is C¹, so only points within h of |d| = 1 see a wrong central difference
+    smooth: (rng, b, n) => {
+      const t = rng.array(b * n, -2, 2);
+      const d = Float64Array.from(rng.awayFromZero(b * n, 0.05, 3), (v) => (Math.abs(Math.abs(v) - 1) < 0.05 ? v * 1.2 : v));
+      return { p: Float64Array.from(d, (v, i) => Math.fround(t[i] + v)), t };
+    },
+  },
   mae: {
     edge: regression([0, -1, 1e3, -2.5, 1e-3]),
     smooth: offTarget((rng, m) => rng.array(m, -2, 2)),
