@@ -15,7 +15,7 @@ import { Recurrent } from './layers/recurrent';
 import type { Model } from './model';
 
 /** Layer types that work one step at a time. */
-const STEPPABLE = new Set(['dense', 'embedding', 'dropout', 'simpleRnn', 'lstm', 'gru']);
+const STEPPABLE = new Set(['dense', 'embedding', 'dropout', 'activation', 'simpleRnn', 'lstm', 'gru']);
 
 /** The one-step copy of a model's layers, shared by all of its streams. */
 export class StepRunner {

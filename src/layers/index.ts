@@ -1,9 +1,11 @@
 // The one table of layer types. A new type is a file in this folder and a row here.
 import { NeuriteError } from '../errors';
+import { Activation, type ActivationConfig } from './activation';
 import { Conv2d, type Conv2dConfig } from './conv2d';
 import { Dense, type DenseConfig } from './dense';
 import { Dropout, type DropoutConfig } from './dropout';
 import { Embedding, type EmbeddingConfig } from './embedding';
+import { GlobalAvgPool2d, type GlobalAvgPool2dConfig } from './global-pool';
 import type { Layer, LayerConfig } from './layer';
 import { Pool2d, type Pool2dConfig } from './pool2d';
 import { Recurrent, type RecurrentConfig } from './recurrent';
@@ -17,6 +19,8 @@ export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory
   ['conv2d', (name, cfg, shape) => new Conv2d(name, cfg as Conv2dConfig, shape)],
   ['maxPool2d', (name, cfg, shape) => new Pool2d(name, cfg as Pool2dConfig, shape)],
   ['avgPool2d', (name, cfg, shape) => new Pool2d(name, cfg as Pool2dConfig, shape)],
+  ['globalAvgPool2d', (name, cfg, shape) => new GlobalAvgPool2d(name, cfg as GlobalAvgPool2dConfig, shape)],
+  ['activation', (name, cfg, shape) => new Activation(name, cfg as ActivationConfig, shape)],
   ['flatten', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
   ['reshape', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
   ['dropout', (name, cfg, shape) => new Dropout(name, cfg as DropoutConfig, shape)],
