@@ -548,6 +548,32 @@ export class Model {
     return writeSafetensors(tensors as Map<string, { shape: number[]; data: Float32Array }>, metadata);
   }
 
+  /**
+   * A table of the layers, their output shapes and parameter counts, as Keras prints it; a
+   * residual block's inner layers are listed under it.
+   */
+  summary(): string {
+    const rows: [string, string, string][] = [['Layer (type)', 'Output shape', 'Params']];
+    const count = (l: Layer) => l.params.reduce((n, p) => n + p.size, 0);
+    const walk = (ls: readonly Layer[], indent: string) => {
+      for (const l of ls) {
+        rows.push([`${indent}${l.name} (${l.type})`, `[${l.outputShape.join(', ')}]`, count(l).toLocaleString('en-US')]);
+        if (l instanceof Residual) walk([...l.inner, ...(l.shortcut ? [l.shortcut] : [])], `${indent}  `);
+      }
+    };
+    walk(this.layers, '');
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+    const line = (r: [string, string, string]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
+    const rule = '─'.repeat(w[0] + w[1] + w[2] + 4);
+    const trainable = this.layers.filter((l) => l.trainable).reduce((n, l) => n + count(l), 0);
+    return [
+      `input [${this.inputShape.join(', ')}]`, rule, line(rows[0]), rule, ...rows.slice(1).map(line), rule,
+      `Total params: ${this.parameterCount.toLocaleString('en-US')}`,
+      `Trainable params: ${trainable.toLocaleString('en-US')}`,
+      `Frozen params: ${(this.parameterCount - trainable).toLocaleString('en-US')}`,
+    ].join('\n');
+  }
+
   /** Number of learnable values. */
   get parameterCount(): number {
     return this.layers.reduce((n, l) => n + l.params.reduce((m, p) => m + p.size, 0), 0);

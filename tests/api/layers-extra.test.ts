@@ -76,3 +76,26 @@ describe('huber loss', () => {
     gradcheckModel(m, x, y, 'huber', 'huber');
   });
 });
+
+describe('summary', () => {
+  it('lists every layer with its output shape and parameters, residual parts indented, and the totals', async () => {
+    const nn = await runtime('relaxed');
+    const m = nn.sequential({ inputShape: [1, 12, 12], seed: 1, layers: [
+      { type: 'conv2d', filters: 4, kernelSize: 3 },
+      { type: 'residual', layers: [{ type: 'conv2d', filters: 6, kernelSize: 3, padding: 'same' }] },
+      { type: 'globalAvgPool2d' },
+      { type: 'dense', units: 3 },
+    ] });
+    m.layers[0].trainable = false;
+    const lines = m.summary().split('\n');
+    expect(lines[0]).toBe('input [1, 12, 12]');
+    const row = (name: string) => lines.find((l) => l.trimStart().startsWith(name))!.trim().split(/\s{2,}/);
+    expect(row('conv2d_0 (conv2d)')).toEqual(['conv2d_0 (conv2d)', '[4, 10, 10]', '40']);
+    expect(row('residual_1')).toEqual(['residual_1 (residual)', '[6, 10, 10]', String(4 * 6 * 9 + 6 + 4 * 6 + 6)]);
+    expect(lines.some((l) => l.startsWith('  shortcut (conv2d)'))).toBe(true);
+    expect(row('dense_3')).toEqual(['dense_3 (dense)', '[3]', '21']);
+    expect(lines).toContain(`Total params: ${m.parameterCount}`);
+    expect(lines).toContain(`Trainable params: ${m.parameterCount - 40}`);
+    expect(lines).toContain('Frozen params: 40');
+  });
+});
