@@ -23,6 +23,11 @@ export interface OptimizerOptions {
   rho?: number;
   /** adagrad/rmsprop/adam: the denominator's ε (defaults 1e-10, 1e-7, 1e-8) */
   epsilon?: number;
+  /**
+   * decoupled weight decay (AdamW's, for every optimizer): before each step the weights shrink
+   * by lr·weightDecay·w, apart from the gradient (default 0)
+   */
+  weightDecay?: number;
 }
 
 export type OptimizerSpec = OptimizerName | OptimizerOptions;
@@ -54,6 +59,19 @@ export function optimizer(spec: OptimizerSpec | undefined): Optimizer {
   }
   const lr0 = num(o.learningRate, DEFAULT_LR[o.type], 'learningRate', 0);
   const lr = schedule(lr0, o.schedule);
+  const wd = num(o.weightDecay, 0, 'weightDecay', 0);
+  const opt = rule(o, lr);
+  if (wd === 0) return opt;
+  return {
+    ...opt,
+    update: (k, p, g, s, n, t) => {
+      k.k.scale(p, n, 1 - lr(t - 1) * wd);
+      opt.update(k, p, g, s, n, t);
+    },
+  };
+}
+
+function rule(o: OptimizerOptions, lr: Schedule): Optimizer {
   switch (o.type) {
     case 'sgd':
       return { type: o.type, slots: 0, learningRate: lr, update: (k, p, g, _s, n, t) => k.k.sgd_update(p, g, n, lr(t - 1)) };
