@@ -30,7 +30,7 @@ export {
 } from './losses';
 export { sgd_update, momentum_update, adagrad_update, rmsprop_update, adam_update } from './optimizers';
 export {
-  fill_zero, axpy, count_nonfinite, add_forward, dropout_forward, dropout_backward, sum_squares, scale, clip_values,
+  fill_zero, axpy, count_nonfinite, add_forward, dropout_forward, dropout_backward, sum_squares, scale, clip_values, scale_rows,
 } from './memory';
 export {
   seq_transpose,

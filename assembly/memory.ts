@@ -76,3 +76,8 @@ export function scale(p: usize, n: i32, a: f32): void {
 export function clip_values(p: usize, n: i32, c: f32): void {
   for (let i = 0; i < n; i++) store<f32>(at(p, i), min<f32>(max<f32>(load<f32>(at(p, i)), -c), c));
 }
+
+/** p(rows, cols) *= w(rows): a weight per row (sample and class weights on a loss gradient) */
+export function scale_rows(p: usize, w: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) scale(p + (<usize>(r * cols) << 2), cols, load<f32>(at(w, r)));
+}

@@ -2,7 +2,7 @@
 // a diverging run before it can spoil the weights.
 import { toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
-import { checkFitOptions, checkValidationData } from './fit-options';
+import { checkEarlyStopping, checkFitOptions, checkValidationData, lossRowWeights, splitValidation, type EarlyStopping } from './fit-options';
 import { DivergenceGuard } from './guard';
 import { loss as lossDef } from './losses';
 import type { Model } from './model';
@@ -21,8 +21,17 @@ export interface FitOptions {
   shuffle?: boolean;
   /** evaluated after every epoch into valLoss / valAccuracy */
   validationData?: [Samples, Targets];
+  /** hold out this last fraction of the samples (taken before shuffling) as validationData */
+  validationSplit?: number;
+  /** a weight per sample (≥ 0): its loss counts that much (Keras's sample_weight) */
+  sampleWeight?: ArrayLike<number>;
+  /** a weight per class index, e.g. { 0: 1, 1: 5 } (unlisted classes weigh 1); classification losses */
+  classWeight?: Record<number, number> | ArrayLike<number>;
+  /** stop when the validation loss (else the training loss) stops improving */
+  earlyStopping?: EarlyStopping;
   onBatchEnd?: (batch: number, logs: { loss: number; epoch: number }) => void | Promise<void>;
-  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** returning false (or a promise of false) stops training after this epoch */
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | boolean | Promise<void | boolean>;
   /** aborting stops training between steps with a NeuriteError('ABORTED') */
   signal?: AbortSignal;
   /** the loop gives the event loop a turn at least this often, in ms (default 16) */
@@ -47,6 +56,8 @@ export interface History {
   accuracy: number[];
   valLoss: number[];
   valAccuracy: number[];
+  /** why training ended before `epochs`, if it did */
+  stopped?: 'earlyStopping' | 'onEpochEnd';
 }
 
 function positiveNumber(v: unknown, what: string): number | undefined {
@@ -84,16 +95,20 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export async function fit(model: Model, x: Samples, y: Targets, options: FitOptions): Promise<History> {
   checkFitOptions(options);
   const epochs = positiveInt(options.epochs, 1, 'epochs');
-  const rows = toRows(x, model.inputSize, 'fit: x');
-  model.checkSamples(rows, 'fit: x');
-  const n = rows.length / model.inputSize;
-  if (n === 0) throw new NeuriteError('INVALID_ARGUMENT', 'fit: no samples');
-  const targets = toTargets(y, n, model.outputSize, 'fit: y', model.lossCols);
+  const allRows = toRows(x, model.inputSize, 'fit: x');
+  model.checkSamples(allRows, 'fit: x');
+  const all = allRows.length / model.inputSize;
+  if (all === 0) throw new NeuriteError('INVALID_ARGUMENT', 'fit: no samples');
+  const allTargets = toTargets(y, all, model.outputSize, 'fit: y', model.lossCols);
+  const split = splitValidation(allRows, allTargets, all, model, options.validationSplit, options.validationData !== undefined);
+  const { rows, targets, n } = split;
   const batchSize = Math.min(positiveInt(options.batchSize, 32, 'batchSize'), n);
   const def = lossDef(options.loss ?? model.lastLoss ?? model.defaultLoss());
   const clipNorm = positiveNumber(options.clipNorm, 'clipNorm');
   const clipValue = positiveNumber(options.clipValue, 'clipValue');
-  const validation = checkValidationData(model, options.validationData);
+  const validation = split.validation ?? checkValidationData(model, options.validationData);
+  const weights = lossRowWeights(model, targets, n, options.sampleWeight, options.classWeight, def.classification);
+  const stopping = checkEarlyStopping(options.earlyStopping);
   // refuse before any step if back-propagation would have to pass through a step activation
   const first = model.firstTrainable();
   for (let i = first; i < model.layers.length; i++) {
@@ -105,6 +120,12 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     }
   }
   const opt = model.prepareTraining(options.optimizer);
+  const R = model.lossRows;
+  const batchWeights = weights ? new Float32Array(batchSize * R) : undefined;
+  if (weights) model.reserveLossWeights(batchSize * R);
+  let best = Infinity;
+  let bestWeights: Float32Array | undefined;
+  let wait = 0;
   const trainer = model.trainer!;
   model.lastLoss = def.name;
   const order = new Uint32Array(n);
@@ -127,16 +148,25 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     let correct = 0;
     let batchIndex = 0;
     for (let from = 0; from < n; from += batchSize, batchIndex++) {
-      if (options.signal?.aborted) throw new NeuriteError('ABORTED', `fit: aborted in epoch ${epoch}, before batch ${batchIndex}`);
+      if (options.signal?.aborted) {
+        // the weights are those of the last completed step; the error carries the history so far
+        throw Object.assign(new NeuriteError('ABORTED', `fit: aborted in epoch ${epoch}, before batch ${batchIndex}`), { history });
+      }
       const b = Math.min(batchSize, n - from);
       model.ensurePlan(b, 'train');
       model.loadBatch(rows, targets, shuffle ? order : null, from, from + b);
       model.forwardPass(b, true);
-      const loss = model.lossValue(def, b);
+      if (batchWeights) {
+        for (let r = 0; r < b; r++) {
+          const s0 = (shuffle ? order[from + r] : from + r) * R;
+          batchWeights.set(weights!.subarray(s0, s0 + R), r * R);
+        }
+      }
+      const loss = model.lossValue(def, b, batchWeights);
       // the previous step led here: undo it (with its update applied, the loss is not finite or exploded)
       const why = guard.check(loss);
       if (why) diverged(model, trainer.step > stepsAtStart, why, epoch, batchIndex);
-      model.backwardPass(def, b);
+      model.backwardPass(def, b, batchWeights);
       if (model.nonFiniteGrads() > 0) diverged(model, trainer.step > stepsAtStart, 'a gradient became non-finite', epoch, batchIndex);
       model.keepGood();
       if (clipValue !== undefined || clipNorm !== undefined) clipGradients(model, first, clipValue, clipNorm);
@@ -164,8 +194,20 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
       if (v.accuracy !== undefined) history.valAccuracy.push((logs.valAccuracy = v.accuracy));
     }
     history.epochs++;
-    if (options.onEpochEnd) await options.onEpochEnd(epoch, logs);
+    if (stopping) {
+      const watched = validation ? logs.valLoss! : logs.loss;
+      if (watched < best - stopping.minDelta) {
+        best = watched;
+        wait = 0;
+        if (stopping.restoreBestWeights) bestWeights = model.snapshotParams();
+      } else if (++wait >= Math.max(1, stopping.patience)) {
+        history.stopped = 'earlyStopping';
+      }
+    }
+    if (options.onEpochEnd && (await options.onEpochEnd(epoch, logs)) === false) history.stopped ??= 'onEpochEnd';
+    if (history.stopped) break;
   }
+  if (bestWeights) model.restoreParams(bestWeights);
   return history;
 }
 

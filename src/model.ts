@@ -19,6 +19,7 @@ import { Rng } from './rng';
 import { StepRunner, Stream } from './stream';
 import { checkTopology } from './topology-check';
 import { align16, Kernels } from './wasm';
+import { checkKeys, checkOptions } from './options';
 
 export interface SequentialOptions {
   /** per-sample input shape, e.g. [784] */
@@ -92,6 +93,8 @@ export class Model {
   private plan?: Plan;
   /** @internal the optimizer kept between fits with the same settings, and its step count */
   trainer?: { key: string; optimizer: Optimizer; step: number };
+  /** @internal where per-row loss weights go (sample and class weights) */
+  private weightsAt?: { ptr: number; floats: number };
   /** @internal the one-step layers that streams run, made by the first stream() */
   private steps?: StepRunner;
   /** @internal the loss of the last fit */
@@ -111,6 +114,7 @@ export class Model {
     if (typeof options !== 'object' || options === null) {
       throw new NeuriteError('INVALID_ARGUMENT', 'sequential: expected { inputShape, layers }');
     }
+    checkKeys(options, ['inputShape', 'layers', 'seed'], 'sequential');
     // bounded before anything below recurses into it, stringifies it or builds from it
     checkTopology(options.inputShape, options.layers);
     const shape = options.inputShape;
@@ -257,15 +261,22 @@ export class Model {
   }
 
   /** @internal batch-mean loss of the planned batch against plan.target */
-  lossValue(def: LossDef, batch: number): number {
+  lossValue(def: LossDef, batch: number, weights?: Float32Array): number {
     const last = this.layers[this.layers.length - 1];
     const fused = this.fusedWith(def);
-    return this.k.k[`${fused ? def.fused!.kernel : def.kernel}_forward`](
-      fused ? last.logits : last.output, this.plan!.target, batch * this.lossRows, this.lossCols);
+    const kernel = this.k.k[`${fused ? def.fused!.kernel : def.kernel}_forward`];
+    const p = fused ? last.logits : last.output;
+    const rows = batch * this.lossRows;
+    const cols = this.lossCols;
+    if (!weights) return kernel(p, this.plan!.target, rows, cols);
+    // weighted as Keras weighs: Σ w_r·loss_r over the rows, divided by the row count
+    let s = 0;
+    for (let r = 0; r < rows; r++) if (weights[r] !== 0) s += weights[r] * kernel(p + r * cols * 4, this.plan!.target + r * cols * 4, 1, cols);
+    return s / rows;
   }
 
   /** @internal zero gradients, then back-propagate the loss through the layers that need it */
-  backwardPass(def: LossDef, batch: number): void {
+  backwardPass(def: LossDef, batch: number, weights?: Float32Array): void {
     const k = this.k;
     const plan = this.plan!;
     k.k.fill_zero(this.grads!.ptr, this.grads!.floats);
@@ -276,12 +287,26 @@ export class Model {
     const [rows, cols] = [batch * this.lossRows, this.lossCols];
     if (fused) k.k[`${def.fused!.kernel}_backward`](last.logitsGrad, last.output, plan.target, rows, cols);
     else k.k[`${def.kernel}_backward`](last.outputGrad, last.output, plan.target, rows, cols);
+    if (weights) {
+      // each row's gradient scales with its weight
+      const w = this.weightsAt!.ptr;
+      k.f32.set(weights.subarray(0, rows), w >> 2);
+      k.k.scale_rows(fused ? last.logitsGrad : last.outputGrad, w, rows, cols);
+    }
     const first = this.firstTrainable();
     for (let i = layers.length - 1; i >= first; i--) {
       const x = i > 0 ? layers[i - 1].output : plan.x;
       const dx = i > first ? layers[i - 1].outputGrad : 0; // nothing before `first` learns
       layers[i].backward(k, x, dx, batch, fused && i === layers.length - 1);
     }
+  }
+
+  /**
+   * @internal room for `rows` per-row loss weights, reserved before a weighted fit plans its
+   * batches (reserving memory voids the batch plan, so never mid-step)
+   */
+  reserveLossWeights(rows: number): void {
+    if (!this.weightsAt || this.weightsAt.floats < rows) this.weightsAt = { ptr: this.reserve(rows), floats: rows };
   }
 
   /** @internal index of the first layer with trainable parameters (layers.length if none) */
@@ -300,6 +325,13 @@ export class Model {
   keepGood(): void {
     const f32 = this.k.f32;
     f32.copyWithin(this.good!.ptr >> 2, this.params.ptr >> 2, (this.params.ptr >> 2) + this.params.floats);
+  }
+  /** @internal a copy of every parameter (internal layout), for restoreParams */
+  snapshotParams(): Float32Array {
+    return this.k.f32.slice(this.params.ptr >> 2, (this.params.ptr >> 2) + this.params.floats);
+  }
+  restoreParams(snapshot: Float32Array): void {
+    this.k.f32.set(snapshot, this.params.ptr >> 2);
   }
   restoreGood(): void {
     const f32 = this.k.f32;
@@ -377,6 +409,7 @@ export class Model {
 
   /** The mean loss over (x, y) and, for classification losses, the accuracy. */
   evaluate(x: Samples, y: Targets, options: EvaluateOptions = {}): { loss: number; accuracy?: number } {
+    checkOptions(options, ['loss', 'batchSize'], 'evaluate');
     const rows = toRows(x, this.inputSize, 'evaluate: x');
     this.checkSamples(rows, 'evaluate: x');
     const n = rows.length / this.inputSize;
@@ -446,6 +479,7 @@ export class Model {
    * name and layout, without changing the model: what one training step would follow.
    */
   gradients(x: Samples, y: Targets, options: { loss?: string } = {}): Record<string, Float32Array> {
+    checkOptions(options, ['loss'], 'gradients');
     const rows = toRows(x, this.inputSize, 'gradients: x');
     this.checkSamples(rows, 'gradients: x');
     const n = rows.length / this.inputSize;
@@ -495,6 +529,7 @@ export class Model {
    */
   setWeights(record: Record<string, ArrayLike<number>>, options: { strict?: boolean } = {}): void {
     this.lock.check('setWeights');
+    checkOptions(options, ['strict'], 'setWeights');
     const f32 = this.k.f32;
     if (typeof record !== 'object' || record === null) throw new NeuriteError('INVALID_ARGUMENT', 'setWeights: expected a record of name → Float32Array');
     const slots = this.namedParams();
@@ -531,7 +566,7 @@ export class Model {
    * (with the same optimizer settings) continues exactly where this model's training stopped.
    */
   save(options: SaveOptions = {}): Uint8Array {
-    if (typeof options !== 'object' || options === null) throw new NeuriteError('INVALID_ARGUMENT', 'save: options must be an object');
+    checkOptions(options, ['training'], 'save');
     if (options.training !== undefined && typeof options.training !== 'boolean') {
       throw new NeuriteError('INVALID_ARGUMENT', 'save: training must be true or false');
     }

@@ -8,6 +8,7 @@ import { restoreTraining, splitTensors, TRAINING_KEY } from './io/training-state
 import { Model, type SequentialOptions, type Topology } from './model';
 import { Perceptron, type PerceptronOptions } from './perceptron';
 import { Kernels, type BuildName } from './wasm';
+import { checkOptions } from './options';
 
 export interface LoadOptions {
   /** topology for a bare safetensors file (one without neurite metadata, e.g. from PyTorch) */
@@ -39,6 +40,7 @@ export class Neurite {
    * `options` for a bare file; every tensor must match it exactly.
    */
   load(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): Model {
+    checkOptions(options, ['inputShape', 'layers'], 'load');
     const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
     if (!(data instanceof Uint8Array)) throw new NeuriteError('INVALID_ARGUMENT', 'load: expected a Uint8Array or ArrayBuffer');
     const file = readSafetensors(data);

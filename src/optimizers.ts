@@ -3,6 +3,7 @@
 import { NeuriteError } from './errors';
 import { schedule, type Schedule, type ScheduleSpec } from './schedules';
 import type { Kernels } from './wasm';
+import { checkKeys, closest } from './options';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adagrad' | 'rmsprop' | 'adam';
 
@@ -41,6 +42,11 @@ export interface Optimizer {
   update(k: Kernels, param: number, grad: number, state: readonly number[], n: number, t: number): void;
 }
 
+/** The options each optimizer takes besides type, learningRate, schedule and weightDecay. */
+const OPTIMIZER_OPTIONS: Record<OptimizerName, readonly string[]> = {
+  sgd: [], momentum: ['momentum', 'nesterov'], adagrad: ['epsilon'], rmsprop: ['rho', 'epsilon'], adam: ['beta1', 'beta2', 'epsilon'],
+};
+
 const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.01, momentum: 0.01, adagrad: 0.01, rmsprop: 0.001, adam: 0.001 };
 
 function num(v: unknown, dflt: number, what: string, lo = -Infinity, hi = Infinity): number {
@@ -54,9 +60,12 @@ function num(v: unknown, dflt: number, what: string, lo = -Infinity, hi = Infini
 export function optimizer(spec: OptimizerSpec | undefined): Optimizer {
   const o: OptimizerOptions = typeof spec === 'string' ? { type: spec } : (spec ?? { type: 'adam' });
   if (typeof o !== 'object' || !(o.type in DEFAULT_LR)) {
+    const t = (o as { type?: unknown })?.type ?? o;
+    const near = typeof t === 'string' ? closest(t, Object.keys(DEFAULT_LR)) : undefined;
     throw new NeuriteError('UNKNOWN_NAME',
-      `unknown optimizer ${JSON.stringify((o as { type?: unknown })?.type ?? o)} (known: ${Object.keys(DEFAULT_LR).join(', ')})`);
+      `unknown optimizer ${JSON.stringify(t)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; known: ${Object.keys(DEFAULT_LR).join(', ')}`);
   }
+  checkKeys(o, ['type', 'learningRate', 'schedule', 'weightDecay', ...OPTIMIZER_OPTIONS[o.type]], `optimizer ${o.type}`);
   const lr0 = num(o.learningRate, DEFAULT_LR[o.type], 'learningRate', 0);
   const lr = schedule(lr0, o.schedule);
   const wd = num(o.weightDecay, 0, 'weightDecay', 0);

@@ -6,6 +6,7 @@ import { assertFinite } from './data';
 import { NeuriteError } from './errors';
 import { Rng } from './rng';
 import { Kernels } from './wasm';
+import { checkOptions } from './options';
 
 export interface PerceptronOptions {
   /** number of inputs */
@@ -36,6 +37,7 @@ export class Perceptron {
   private readonly y: number;   // (1)
 
   constructor(module: WebAssembly.Module, options: PerceptronOptions) {
+    checkOptions(options, ['inputs', 'learningRate', 'seed'], 'perceptron');
     const n = options?.inputs;
     if (!Number.isSafeInteger(n) || n < 1 || n > 1 << 24) {
       throw new NeuriteError('INVALID_ARGUMENT', `perceptron: inputs must be a positive integer, got ${JSON.stringify(n)}`);
@@ -80,6 +82,7 @@ export class Perceptron {
   /** Apply the perceptron rule sample by sample until an epoch makes no mistake. */
   train(x: Float32Array | ArrayLike<ArrayLike<number>> | ArrayLike<number>, y: ArrayLike<number>,
     options: { maxEpochs?: number } = {}): PerceptronResult {
+    checkOptions(options, ['maxEpochs'], 'perceptron.train');
     const rows = toRows(x, this.inputs, 'perceptron.train: x');
     assertFinite(rows, this.inputs, 'perceptron.train: x');
     const count = rows.length / this.inputs;

@@ -2,6 +2,7 @@
 // Module, bytes, a URL) into one WebAssembly.Module that every model instantiates.
 import { NeuriteError } from './errors';
 import type { BuildName } from './wasm';
+import { checkOptions } from './options';
 
 export type { BuildName } from './wasm';
 
@@ -85,6 +86,7 @@ export async function toModule(source: WasmSource): Promise<WebAssembly.Module> 
 
 /** Resolve the options to a compiled module, trying each candidate build in order. */
 export async function loadModule(options: InitOptions, fallback: DefaultWasmLoader): Promise<WebAssembly.Module> {
+  checkOptions(options, ['wasm', 'build'], 'init');
   const errors: string[] = [];
   for (const [build, given] of candidates(options)) {
     try {

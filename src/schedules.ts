@@ -1,5 +1,6 @@
 // Learning-rate schedules, evaluated on the host once per optimizer step (step counts from 0).
 import { NeuriteError } from './errors';
+import { checkKeys } from './options';
 
 export type ScheduleSpec =
   | { type: 'constant' }
@@ -21,8 +22,14 @@ function positive(v: unknown, what: string): number {
   return v;
 }
 
+const SCHEDULE_OPTIONS: Record<string, readonly string[]> = {
+  constant: [], step: ['stepSize', 'gamma'], exponential: ['decaySteps', 'decayRate', 'staircase'], inverseTime: ['decay'], cosine: ['decaySteps', 'alpha'],
+};
+
 export function schedule(lr: number, spec: ScheduleSpec | undefined): Schedule {
   if (spec === undefined) return () => lr;
+  const known = typeof spec === 'object' && spec !== null && Object.hasOwn(SCHEDULE_OPTIONS, spec.type) ? SCHEDULE_OPTIONS[spec.type] : undefined;
+  if (known) checkKeys(spec, ['type', ...known], `schedule ${spec.type}`);
   switch (spec?.type) {
     case 'constant':
       return () => lr;

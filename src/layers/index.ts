@@ -1,5 +1,6 @@
 // The one table of layer types. A new type is a file in this folder and a row here.
 import { NeuriteError } from '../errors';
+import { checkKeys, closest } from '../options';
 import { Activation, type ActivationConfig } from './activation';
 import { Conv2d, type Conv2dConfig } from './conv2d';
 import { Dense, type DenseConfig } from './dense';
@@ -31,15 +32,35 @@ export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory
   ['residual', (name, cfg, shape) => new Residual(name, cfg as ResidualConfig, shape, createLayer)],
 ]);
 
+/** The options each layer type takes besides `type` and `name`: anything else is refused. */
+export const LAYER_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ['dense', ['units', 'activation', 'alpha']],
+  ['conv2d', ['filters', 'kernelSize', 'stride', 'padding', 'dilation', 'activation', 'alpha']],
+  ['maxPool2d', ['poolSize', 'stride', 'padding']],
+  ['avgPool2d', ['poolSize', 'stride', 'padding']],
+  ['globalAvgPool2d', []],
+  ['activation', ['activation', 'alpha']],
+  ['flatten', []],
+  ['reshape', ['targetShape']],
+  ['dropout', ['rate']],
+  ['simpleRnn', ['units', 'returnSequences', 'activation']],
+  ['lstm', ['units', 'returnSequences']],
+  ['gru', ['units', 'returnSequences']],
+  ['embedding', ['inputDim', 'outputDim']],
+  ['residual', ['layers', 'activation', 'alpha']],
+]);
+
 export function createLayer(cfg: LayerConfig, index: number, inputShape: readonly number[]): Layer {
   if (typeof cfg !== 'object' || cfg === null) {
     throw new NeuriteError('INVALID_ARGUMENT', `layer ${index}: expected an object like { type: 'dense', units: 10 }`);
   }
   const make = LAYER_TYPES.get(cfg.type);
   if (!make) {
+    const near = typeof cfg.type === 'string' ? closest(cfg.type, [...LAYER_TYPES.keys()]) : undefined;
     throw new NeuriteError('UNKNOWN_NAME',
-      `layer ${index}: unknown layer type ${JSON.stringify(cfg.type)} (known: ${[...LAYER_TYPES.keys()].join(', ')})`);
+      `layer ${index}: unknown layer type ${JSON.stringify(cfg.type)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; known: ${[...LAYER_TYPES.keys()].join(', ')}`);
   }
+  checkKeys(cfg, ['type', 'name', ...LAYER_OPTIONS.get(cfg.type)!], `layer ${index} (${cfg.type})`);
   const name = cfg.name ?? `${cfg.type}_${index}`;
   if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(name)) {
     throw new NeuriteError('INVALID_ARGUMENT', `layer ${index}: name must be 1-128 characters of [A-Za-z0-9_-], got ${JSON.stringify(name)}`);
