@@ -1,6 +1,7 @@
 // The table of activations: which kernel pair each name calls and its default parameter.
 import { NeuriteError } from './errors';
 import type { Kernels } from './wasm';
+import { closest } from './options';
 
 export interface ActivationDef {
   /** name as written in a topology */
@@ -44,8 +45,9 @@ export function activationOf(cfg: { activation?: unknown; alpha?: unknown }, whe
 export function activation(name: unknown, where: string): ActivationDef {
   const def = typeof name === 'string' ? ACTIVATIONS.get(name) : undefined;
   if (!def) {
+    const near = typeof name === 'string' ? closest(name, [...ACTIVATIONS.keys()]) : undefined;
     throw new NeuriteError('UNKNOWN_NAME',
-      `${where}: unknown activation ${JSON.stringify(name)} (known: ${[...ACTIVATIONS.keys()].join(', ')})`);
+      `${where}: unknown activation ${JSON.stringify(name)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; known: ${[...ACTIVATIONS.keys()].join(', ')}`);
   }
   return def;
 }

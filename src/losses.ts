@@ -1,5 +1,6 @@
 // The table of losses and how each pairs with the last activation.
 import { NeuriteError } from './errors';
+import { closest } from './options';
 
 export interface LossDef {
   readonly name: string;
@@ -31,7 +32,8 @@ export const LOSSES: ReadonlyMap<string, LossDef> = new Map(([
 export function loss(name: unknown): LossDef {
   const def = typeof name === 'string' ? LOSSES.get(name) : undefined;
   if (!def) {
-    throw new NeuriteError('UNKNOWN_NAME', `unknown loss ${JSON.stringify(name)} (known: ${[...LOSSES.keys()].join(', ')})`);
+    const near = typeof name === 'string' ? closest(name, [...LOSSES.keys()]) : undefined;
+    throw new NeuriteError('UNKNOWN_NAME', `unknown loss ${JSON.stringify(name)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; known: ${[...LOSSES.keys()].join(', ')}`);
   }
   return def;
 }
