@@ -3,7 +3,8 @@
 import { init } from '../node';
 import { supportedBuilds, type BuildName } from '../runtime';
 import { Kernels } from '../wasm';
-import { flagString, parseArgs } from './args';
+import { helpText, parseCommand } from './args';
+import { BENCH } from './commands';
 import { benchWeb } from './bench-web';
 import { benchCnn } from './bench-cnn';
 import { benchRnn } from './bench-rnn';
@@ -27,9 +28,11 @@ function gemmRates(k: Kernels, n: number, reference: boolean): number {
 
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const quick = args.flags.has('quick');
-  const only = flagString(args, 'only', '');
+  const { positional, values, help } = parseCommand(BENCH, argv);
+  if (help) { process.stdout.write(helpText(BENCH)); return 0; }
+  if (positional.length) throw new Error(`neurite bench takes no arguments (got ${positional.join(' ')})\n\n${helpText(BENCH)}`);
+  const quick = values.quick === true;
+  const only = values.only;
   const builds = (['relaxed', 'simd', 'scalar'] as BuildName[]).filter((b) => supportedBuilds().includes(b));
   const runtimes = new Map(await Promise.all(builds.map(async (b) => [b, await init({ build: b })] as const)));
   console.log(`neurite bench — Node ${process.version}, one thread; builds: ${builds.join(', ')}; medians of repeated runs\n`);

@@ -2,20 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { init } from '../node';
 import type { BuildName } from '../runtime';
-import { parseArgs, flagNumber, flagString } from './args';
+import { helpText, parseCommand } from './args';
+import { EVAL } from './commands';
 import { loadMnist } from './mnist';
 import { median } from './stats';
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const file = args.positional[0];
-  if (!file) throw new Error('usage: neurite eval <model.safetensors> [--data mnist-test]');
-  const data = flagString(args, 'data', 'mnist-test');
-  if (data !== 'mnist-test' && data !== 'mnist-train') throw new Error(`--data: mnist-test or mnist-train, not ${data}`);
-  const build = flagString(args, 'build', 'auto') as BuildName | 'auto';
+  const { positional, values, help } = parseCommand(EVAL, argv);
+  if (help) { process.stdout.write(helpText(EVAL)); return 0; }
+  const [file, ...extra] = positional;
+  if (!file || extra.length) throw new Error(`usage: neurite eval <model.safetensors>\n\n${helpText(EVAL)}`);
+  const data = values.data as string;
+  const build = values.build as BuildName | 'auto';
   const nn = await init({ build });
   const model = nn.load(readFileSync(file));
-  const set = loadMnist(data === 'mnist-test' ? 'test' : 'train', flagNumber(args, 'limit', Infinity));
+  const set = loadMnist(data === 'mnist-test' ? 'test' : 'train', (values.limit as number | undefined) ?? Infinity);
   const t0 = performance.now();
   const { loss, accuracy } = model.evaluate(set.images, set.labels, { loss: 'categoricalCrossentropy', batchSize: 1000 });
   const seconds = (performance.now() - t0) / 1000;

@@ -1,19 +1,13 @@
 // The `neurite` command: eval, predict, train, bench.
 import { setFlagsFromString } from 'node:v8';
+import { helpText } from './args';
+import { COMMANDS } from './commands';
 
 // An application may opt its own process into relaxed SIMD (a library must not); this has to
 // happen before the first wasm compile. Harmless where the engine already has it.
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-const HELP = `neurite — neural networks in SIMD WebAssembly
-
-Usage:
-  neurite eval <model.safetensors> [--data mnist-test] [--limit N] [--build auto|relaxed|simd|scalar]
-  neurite predict <model.safetensors> <image.png|.pgm>...   (exit 1 if any has no digit)
-  neurite train [--layers 256,128] [--activation relu] [--epochs 20] [--batch-size 64]
-                [--lr 0.001] [--seed 1] [--out model.safetensors]
-  neurite bench [--quick] [--only rnn]
-`;
+const HELP = `neurite — neural networks in SIMD WebAssembly\n\n${COMMANDS.map(helpText).join('\n')}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -35,7 +29,8 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     const err = e as { code?: string; message?: string };
-    process.stderr.write(`neurite: ${err.code ? `[${err.code}] ` : ''}${err.message ?? String(e)}\n`);
+    const message = err.message ?? String(e);
+    process.stderr.write(`${message.startsWith('neurite ') ? '' : 'neurite: '}${err.code ? `[${err.code}] ` : ''}${message}\n`);
     process.exitCode = 1;
   },
 );

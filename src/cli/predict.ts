@@ -3,16 +3,18 @@ import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { decodeImage, findDigit } from '../image/index';
 import { init } from '../node';
-import { parseArgs } from './args';
+import { helpText, parseCommand } from './args';
+import { PREDICT } from './commands';
 
 /**
  * Prints one answer per image, in order. Exit code 0 when every image had a digit; 1 when any
  * had none ("no digit found") or could not be read, so a script can tell.
  */
 export async function predictCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const [file, ...images] = args.positional;
-  if (!file || images.length === 0) throw new Error('usage: neurite predict <model.safetensors> <image.png|.pgm>...');
+  const { positional, help } = parseCommand(PREDICT, argv);
+  if (help) { process.stdout.write(helpText(PREDICT)); return 0; }
+  const [file, ...images] = positional;
+  if (!file || images.length === 0) throw new Error(`usage: neurite predict <model.safetensors> <image.png|.pgm>...\n\n${helpText(PREDICT)}`);
   const nn = await init();
   const model = nn.load(readFileSync(file));
   let failed = 0;

@@ -3,7 +3,8 @@ import { writeFileAtomicSync } from '../node/atomic-write';
 import { init } from '../node';
 import type { OptimizerSpec } from '../optimizers';
 import { Rng } from '../rng';
-import { parseArgs, flagNumber, flagString } from './args';
+import { helpText, parseCommand } from './args';
+import { TRAIN } from './commands';
 import { MNIST_CNN } from './architectures';
 import { loadMnist } from './mnist';
 
@@ -28,17 +29,19 @@ function bar(fraction: number, width = 30): string {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const arch = flagString(args, 'arch', 'mlp');
-  if (arch !== 'mlp' && arch !== 'cnn') throw new Error(`--arch: mlp or cnn, not ${arch}`);
-  const hidden = flagString(args, 'layers', '128').split(',').filter(Boolean).map(Number);
-  const activation = flagString(args, 'activation', 'relu');
-  const epochs = flagNumber(args, 'epochs', 10);
-  const batchSize = flagNumber(args, 'batch-size', 64);
-  const lr = flagNumber(args, 'lr', 0.001);
-  const seed = flagNumber(args, 'seed', 1);
-  const out = flagString(args, 'out', 'mnist-mlp.safetensors');
-  const limit = flagNumber(args, 'limit', Infinity);
+  const { positional, values, help } = parseCommand(TRAIN, argv);
+  if (help) { process.stdout.write(helpText(TRAIN)); return 0; }
+  if (positional.length) throw new Error(`neurite train takes no file arguments (got ${positional.join(' ')}); use --out FILE\n\n${helpText(TRAIN)}`);
+  const arch = values.arch as 'mlp' | 'cnn';
+  const hidden = (values.layers as string).split(',').filter(Boolean).map(Number);
+  if (hidden.some((u) => !Number.isSafeInteger(u) || u < 1)) throw new Error(`neurite train: --layers takes widths like 256,128, not ${values.layers}`);
+  const activation = values.activation as string;
+  const epochs = values.epochs as number;
+  const batchSize = values['batch-size'] as number;
+  const lr = values.lr as number;
+  const seed = values.seed as number;
+  const out = values.out as string;
+  const limit = (values.limit as number | undefined) ?? Infinity;
 
   const nn = await init();
   const train = loadMnist('train', limit);
@@ -61,7 +64,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const batches = Math.ceil(train.count / batchSize);
   const t0 = performance.now();
   // with --augment, every epoch sees each digit shifted by up to `shift` pixels (seeded)
-  const shift = flagNumber(args, 'augment', 0);
+  const shift = values.augment as number;
   const rng = new Rng(seed + 1);
   const images = shift > 0 ? new Float32Array(train.images.length) : train.images;
   for (let e = 0; e < epochs; e++) {

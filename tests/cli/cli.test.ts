@@ -130,4 +130,24 @@ describe('neurite CLI', () => {
     expect(e.status, e.stderr).toBe(0);
     expect(Number(/accuracy\s+([\d.]+)%/.exec(e.stdout)?.[1])).toBeGreaterThan(85);
   });
+
+  it('refuses unknown and misspelt flags, naming the closest; --help shows the defaults the code uses', () => {
+    const epoch = run('train', '--epoch', '1');
+    expect(epoch.status).toBe(1);
+    expect(epoch.stderr).toMatch(/unknown option --epoch \(did you mean --epochs\?\)/);
+    const bogus = run('eval', model, '--bogus');
+    expect(bogus.status).toBe(1);
+    expect(bogus.stderr).toMatch(/unknown option --bogus/);
+    expect(run('eval', model, '--build', 'fast').stderr).toMatch(/--build takes auto, relaxed, simd, scalar/);
+    expect(run('train', '--epochs', 'ten').stderr).toMatch(/--epochs takes a number/);
+    expect(run('train', '--epochs', '1.5').stderr).toMatch(/--epochs takes a positive integer/);
+    expect(run('bench', 'extra').status).toBe(1);
+    const help = run('train', '--help');
+    expect(help.status).toBe(0);
+    for (const flag of ['--arch mlp|cnn', '--limit N', '--augment N', '--epochs N', '--out FILE']) expect(help.stdout).toContain(flag);
+    expect(help.stdout).toMatch(/--epochs N\s+passes over the data \(default 10\)/);
+    const top = run();
+    expect(top.status).toBe(1);
+    for (const c of ['neurite eval', 'neurite predict', 'neurite train', 'neurite bench']) expect(top.stdout).toContain(c);
+  });
 });
