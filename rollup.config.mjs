@@ -11,11 +11,32 @@
 //                    entry imports it)
 // plus their type declarations and the wasm builds copied beside them.
 import typescript from '@rollup/plugin-typescript';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 
 const BUILDS = ['relaxed', 'simd', 'scalar'];
 const WASM_FILE = /^neurite\.(scalar|simd|relaxed)\.wasm$/;
+
+// The declarations tsc emits import './api', which TypeScript's NodeNext and Node16 resolution
+// (what `tsc --init` sets up) refuse: ES modules need the file's extension. Every relative
+// specifier in dist's .d.ts files gets it (`./api.js`, `./image/index.js`).
+const dtsExtensions = {
+  name: 'dts-extensions',
+  writeBundle() {
+    const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
+    for (const file of walk('dist').filter((f) => f.endsWith('.d.ts'))) {
+      const here = dirname(file);
+      const text = readFileSync(file, 'utf8');
+      const fixed = text.replace(/(from\s+|import\(\s*)(['"])(\.{1,2}\/[^'"]*)\2/g, (all, pre, q, spec) => {
+        if (/\.(js|mjs|cjs|json)$/.test(spec)) return all;
+        if (existsSync(`${here}/${spec}.d.ts`)) return `${pre}${q}${spec}.js${q}`;
+        if (existsSync(`${here}/${spec}/index.d.ts`)) return `${pre}${q}${spec}/index.js${q}`;
+        throw new Error(`${file}: cannot resolve ${spec}`);
+      });
+      if (fixed !== text) writeFileSync(file, fixed);
+    }
+  },
+};
 
 const copyWasm = {
   name: 'copy-wasm',
@@ -73,7 +94,10 @@ export default {
       declarationDir: 'dist',
       outDir: 'dist',
       rootDir: 'src',
+      // a type error fails the build instead of scrolling past as a warning
+      noEmitOnError: true,
     }),
     copyWasm,
+    dtsExtensions,
   ],
 };

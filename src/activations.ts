@@ -3,9 +3,13 @@ import { NeuriteError } from './errors';
 import type { Kernels } from './wasm';
 import { closest } from './options';
 
+/** Every activation by name. */
+export type ActivationName =
+  | 'linear' | 'step' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'prelu' | 'elu' | 'swish' | 'gelu' | 'softmax';
+
 export interface ActivationDef {
   /** name as written in a topology */
-  readonly name: string;
+  readonly name: ActivationName;
   /** kernel prefix in the wasm ABI: `<kernel>_forward`, `<kernel>_backward` */
   readonly kernel: string;
   /** whether it has a backward (step does not) */

@@ -13,6 +13,8 @@ export type { NeuriteErrorCode } from './errors';
 export { supportedBuilds } from './runtime';
 export type { InitOptions, WasmSource, BuildName } from './runtime';
 export type { OptimizerSpec, OptimizerOptions, OptimizerName } from './optimizers';
+export type { ActivationName } from './activations';
+export type { LossName } from './losses';
 export type { ScheduleSpec } from './schedules';
 export type { LayerConfig } from './layers/index';
 export type { Samples, Targets } from './data';

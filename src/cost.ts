@@ -4,6 +4,7 @@
 import { NeuriteError } from './errors';
 import { pair } from './layers/geometry';
 import { floatsOf, type Layer } from './layers/layer';
+import type { Pool2dConfig } from './layers/pool2d';
 import { Recurrent } from './layers/recurrent';
 import { Residual } from './layers/residual';
 import { MAX_ACTIVATION_FLOATS, MAX_OPERATIONS, MAX_PARAMETERS } from './limits';
@@ -20,7 +21,7 @@ export interface Cost {
 function operationsOf(l: Layer): number {
   const out = floatsOf(l.outputShape);
   if (l.type === 'maxPool2d' || l.type === 'avgPool2d') {
-    const [kh, kw] = pair(l.config().poolSize, 'poolSize', l.name);
+    const [kh, kw] = pair((l.config() as Pool2dConfig).poolSize, 'poolSize', l.name);
     return out * kh * kw;
   }
   // a weight is used once per output position: once per step for dense and recurrent layers,

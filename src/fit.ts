@@ -4,7 +4,7 @@ import { toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
 import { checkEarlyStopping, checkFitOptions, checkValidationData, lossRowWeights, splitValidation, type EarlyStopping } from './fit-options';
 import { DivergenceGuard } from './guard';
-import { loss as lossDef } from './losses';
+import { loss as lossDef, type LossName } from './losses';
 import type { Model } from './model';
 import type { OptimizerSpec } from './optimizers';
 
@@ -14,7 +14,7 @@ export interface FitOptions {
   /** samples per step (default 32): 1 is stochastic, the data size is full-batch gradient descent */
   batchSize?: number;
   /** default: categoricalCrossentropy after softmax, binaryCrossentropy after sigmoid, else mse */
-  loss?: string;
+  loss?: LossName;
   /** default { type: 'adam', learningRate: 0.001 } */
   optimizer?: OptimizerSpec;
   /** reshuffle the samples every epoch (default true) */

@@ -2,8 +2,11 @@
 import { NeuriteError } from './errors';
 import { closest } from './options';
 
+/** Every loss by name. */
+export type LossName = 'mse' | 'mae' | 'mape' | 'msle' | 'sse' | 'huber' | 'binaryCrossentropy' | 'categoricalCrossentropy';
+
 export interface LossDef {
-  readonly name: string;
+  readonly name: LossName;
   /** kernel prefix: `<kernel>_forward` returns the batch-mean loss, `<kernel>_backward` adds dL/dp */
   readonly kernel: string;
   /** when the model ends in this activation, a fused kernel from the logits replaces both */

@@ -11,7 +11,7 @@ import { floatsOf } from './layers/layer';
 import { CHUNK_FLOATS, MAX_CALL_FLOATS } from './limits';
 import { matchTensors, type TensorValues } from './load-weights';
 import { OperationLock } from './operation';
-import { loss as lossDef, type LossDef } from './losses';
+import { loss as lossDef, type LossDef, type LossName } from './losses';
 import { optimizer as makeOptimizer, type Optimizer, type OptimizerSpec } from './optimizers';
 import { Embedding } from './layers/embedding';
 import { Residual } from './layers/residual';
@@ -43,7 +43,7 @@ export interface SaveOptions {
 
 export interface EvaluateOptions {
   /** default: the loss of the last fit, else one chosen from the last activation */
-  loss?: string;
+  loss?: LossName;
   /** samples per forward pass (default 256) */
   batchSize?: number;
 }
@@ -478,7 +478,7 @@ export class Model {
    * Gradients of the batch-mean loss over (x, y) with respect to every parameter, by PyTorch
    * name and layout, without changing the model: what one training step would follow.
    */
-  gradients(x: Samples, y: Targets, options: { loss?: string } = {}): Record<string, Float32Array> {
+  gradients(x: Samples, y: Targets, options: { loss?: LossName } = {}): Record<string, Float32Array> {
     checkOptions(options, ['loss'], 'gradients');
     const rows = toRows(x, this.inputSize, 'gradients: x');
     this.checkSamples(rows, 'gradients: x');

@@ -19,7 +19,7 @@ export async function benchRnn(runtimes: Map<BuildName, Neurite>, quick: boolean
       const lat = time(() => m.predict(x.subarray(0, T * F)), 9, 200) * 1000;
       const b256 = x.subarray(0, 256 * T * F);
       const tput = 256 / time(() => m.predict(b256), 7, 3) * 1000;
-      const opts = { epochs: 1, batchSize: 32, loss: 'mse', optimizer: { type: 'adam' as const, learningRate: 1e-3 } };
+      const opts = { epochs: 1, batchSize: 32, loss: 'mse' as const, optimizer: { type: 'adam' as const, learningRate: 1e-3 } };
       await m.fit(x.subarray(0, 64 * T * F), y.subarray(0, 64), opts); // warm
       const s = performance.now();
       await m.fit(x, y, opts);

@@ -1,6 +1,7 @@
 // neurite train: an MLP on MNIST with the runtime itself, saved as .safetensors.
 import { writeFileAtomicSync } from '../node/atomic-write';
 import { init } from '../node';
+import type { ActivationName } from '../activations';
 import type { OptimizerSpec } from '../optimizers';
 import { Rng } from '../rng';
 import { helpText, parseCommand } from './args';
@@ -52,7 +53,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       inputShape: [784],
       seed,
       layers: [
-        ...hidden.map((units) => ({ type: 'dense', units, activation })),
+        ...hidden.map((units) => ({ type: 'dense' as const, units, activation: activation as ActivationName })),
         { type: 'dense', units: 10, activation: 'softmax' },
       ],
     });

@@ -1,14 +1,14 @@
 // A layer that only applies an activation, to any shape (Keras's Activation). Softmax works
 // over the last axis. The learned PReLU slope needs a layer with units: use it on dense.
-import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
+import { activationBackward, activationForward, activationOf, type ActivationDef, type ActivationName } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { floatsOf, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { floatsOf, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface ActivationConfig extends LayerConfig {
+export interface ActivationConfig extends LayerBase {
   type: 'activation';
-  activation: string;
+  activation: ActivationName;
   /** leakyRelu slope, ELU alpha, swish beta */
   alpha?: number;
 }

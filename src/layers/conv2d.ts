@@ -1,13 +1,13 @@
 // 2-D convolution layer: stride, dilation, valid/same/full/explicit padding, bias, activation.
 // Weight layout is PyTorch's (out, in, kh, kw) inside as well as outside.
-import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
+import { activationBackward, activationForward, activationOf, type ActivationDef, type ActivationName } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
 import { axis, chw, pair, paddingModes, type Padding, channelsFirstHint } from './geometry';
-import { initUniform, paramSlot, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { initUniform, paramSlot, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface Conv2dConfig extends LayerConfig {
+export interface Conv2dConfig extends LayerBase {
   type: 'conv2d';
   filters: number;
   kernelSize: number | [number, number];
@@ -17,7 +17,7 @@ export interface Conv2dConfig extends LayerConfig {
   padding?: Padding;
   /** default 1 (atrous convolution above 1) */
   dilation?: number | [number, number];
-  activation?: string;
+  activation?: ActivationName;
   alpha?: number;
 }
 
@@ -79,7 +79,7 @@ export class Conv2d implements Layer {
 
   config(): Conv2dConfig {
     const c: Conv2dConfig = { type: 'conv2d', name: this.name, filters: this.cfg.filters, kernelSize: this.cfg.kernelSize };
-    for (const k of ['stride', 'padding', 'dilation'] as const) if (this.cfg[k] !== undefined) (c as LayerConfig)[k] = this.cfg[k];
+    for (const k of ['stride', 'padding', 'dilation'] as const) if (this.cfg[k] !== undefined) (c as unknown as Record<string, unknown>)[k] = this.cfg[k];
     c.activation = this.activation.name;
     if (this.activation.defaultAlpha !== undefined && this.alpha !== this.activation.defaultAlpha) c.alpha = this.alpha;
     return c;

@@ -1,15 +1,15 @@
 // Fully connected layer with a fused bias and an optional activation.
-import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
+import { activationBackward, activationForward, activationOf, type ActivationDef, type ActivationName } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { initUniform, paramSlot, transpose, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { initUniform, paramSlot, transpose, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface DenseConfig extends LayerConfig {
+export interface DenseConfig extends LayerBase {
   type: 'dense';
   units: number;
   /** default 'linear' */
-  activation?: string;
+  activation?: ActivationName;
   /** leakyRelu slope, ELU alpha, swish beta, PReLU initial slope */
   alpha?: number;
 }

@@ -4,9 +4,9 @@
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { paramSlot, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { paramSlot, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface EmbeddingConfig extends LayerConfig {
+export interface EmbeddingConfig extends LayerBase {
   type: 'embedding';
   /** vocabulary size: ids are integers in [0, inputDim) */
   inputDim: number;

@@ -4,9 +4,9 @@
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
 import { chw, channelsFirstHint } from './geometry';
-import type { Layer, LayerConfig, ParamSlot } from './layer';
+import type { Layer, LayerBase, ParamSlot } from './layer';
 
-export interface GlobalAvgPool2dConfig extends LayerConfig {
+export interface GlobalAvgPool2dConfig extends LayerBase {
   type: 'globalAvgPool2d';
 }
 

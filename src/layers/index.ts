@@ -7,7 +7,8 @@ import { Dense, type DenseConfig } from './dense';
 import { Dropout, type DropoutConfig } from './dropout';
 import { Embedding, type EmbeddingConfig } from './embedding';
 import { GlobalAvgPool2d, type GlobalAvgPool2dConfig } from './global-pool';
-import type { Layer, LayerConfig } from './layer';
+import type { LayerConfig } from './config';
+import type { Layer } from './layer';
 import { Pool2d, type Pool2dConfig } from './pool2d';
 import { Recurrent, type RecurrentConfig } from './recurrent';
 import { Reshape, type ReshapeConfig } from './reshape';
@@ -68,4 +69,5 @@ export function createLayer(cfg: LayerConfig, index: number, inputShape: readonl
   return make(name, cfg, inputShape);
 }
 
-export type { Layer, LayerConfig, ParamSlot } from './layer';
+export type { Layer, ParamSlot } from './layer';
+export type * from './config';

@@ -4,6 +4,7 @@
 import type { ActivationDef } from '../activations';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
+import type { LayerConfig } from './config';
 
 /** One parameter tensor. `shape` is PyTorch's; the internal layout may differ (see toTorch). */
 export interface ParamSlot {
@@ -21,11 +22,11 @@ export interface ParamSlot {
   fromTorch?(torch: Float32Array): Float32Array;
 }
 
-/** A layer as written in a topology: `{ type: 'dense', units: 128, activation: 'relu' }`. */
-export interface LayerConfig {
+/** What every layer config has; each layer type's config extends it (see ./config). */
+export interface LayerBase {
   type: string;
+  /** default `<type>_<index>`; 1-128 characters of [A-Za-z0-9_-] */
   name?: string;
-  [option: string]: unknown;
 }
 
 export interface Layer {

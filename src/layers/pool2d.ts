@@ -3,9 +3,9 @@ import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
 import { axis, chw, pair, paddingModes, type Padding, channelsFirstHint } from './geometry';
-import type { Layer, LayerConfig, ParamSlot } from './layer';
+import type { Layer, LayerBase, ParamSlot } from './layer';
 
-export interface Pool2dConfig extends LayerConfig {
+export interface Pool2dConfig extends LayerBase {
   type: 'maxPool2d' | 'avgPool2d';
   poolSize: number | [number, number];
   /** default poolSize */

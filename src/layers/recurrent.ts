@@ -6,15 +6,15 @@
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { initOrthogonal, initUniform, paramSlot, transpose, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { initOrthogonal, initUniform, paramSlot, transpose, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface RecurrentConfig extends LayerConfig {
+export interface RecurrentConfig extends LayerBase {
   type: 'simpleRnn' | 'lstm' | 'gru';
   units: number;
   /** output every step's hidden state [steps, units] instead of the last one [units] (default false) */
   returnSequences?: boolean;
   /** simpleRnn only: 'tanh' (default), 'sigmoid' or 'relu' */
-  activation?: string;
+  activation?: 'tanh' | 'sigmoid' | 'relu';
 }
 
 /** Widest recurrent layer accepted from a topology. */

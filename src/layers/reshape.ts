@@ -3,9 +3,9 @@
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { floatsOf, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import { floatsOf, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface ReshapeConfig extends LayerConfig {
+export interface ReshapeConfig extends LayerBase {
   type: 'flatten' | 'reshape';
   /** reshape only: the new per-sample shape */
   targetShape?: number[];

@@ -1,17 +1,18 @@
 // A residual block: y = act(F(x) + shortcut(x)). F is a list of layers; the shortcut is the
 // identity when F keeps the shape, else a projection — a 1x1 convolution (stride chosen to match
 // the spatial size) for images, a dense layer for flat inputs — as in ResNet.
-import { activationBackward, activationForward, activationOf, type ActivationDef } from '../activations';
+import { activationBackward, activationForward, activationOf, type ActivationDef, type ActivationName } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { floatsOf, type Layer, type LayerConfig, type ParamSlot } from './layer';
+import type { LayerConfig } from './config';
+import { floatsOf, type Layer, type LayerBase, type ParamSlot } from './layer';
 
-export interface ResidualConfig extends LayerConfig {
+export interface ResidualConfig extends LayerBase {
   type: 'residual';
   layers: LayerConfig[];
   /** applied after the sum (ResNet uses 'relu'); default 'linear' */
-  activation?: string;
+  activation?: ActivationName;
   alpha?: number;
 }
 

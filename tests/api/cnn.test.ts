@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/cli/mnist';
 import { axis } from '../../src/layers/geometry';
-import { NeuriteError, readSafetensors, type LayerConfig, type Model, type Neurite } from '../../src/node';
+import { NeuriteError, readSafetensors, type LayerConfig, type Model, type Neurite, type SequentialOptions } from '../../src/node';
+import type { Padding } from '../../src/layers/geometry';
 import { expectGradClose } from '../helpers/gradcheck';
 import { runtime } from '../helpers/neurite';
 import {
@@ -146,7 +147,7 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 // ---------------------------------------------------------------------------------------------
 
 // conv in every padding mode, max and avg pooling, flatten, softmax head
-const CNN_MODES = { inputShape: [2, 6, 6], layers: [
+const CNN_MODES: SequentialOptions = { inputShape: [2, 6, 6], layers: [
   { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' }, // [3, 6, 6]
   { type: 'maxPool2d', poolSize: 2 }, // [3, 3, 3]
   { type: 'conv2d', filters: 4, kernelSize: 2, padding: 'full', activation: 'tanh' }, // [4, 4, 4]
@@ -156,7 +157,7 @@ const CNN_MODES = { inputShape: [2, 6, 6], layers: [
   { type: 'dense', units: 3, activation: 'softmax' },
 ] };
 // a [H, W] input, stride 2, dilation 2 with explicit padding, padded pooling
-const CNN_STRIDES = { inputShape: [6, 6], layers: [
+const CNN_STRIDES: SequentialOptions = { inputShape: [6, 6], layers: [
   { type: 'conv2d', filters: 3, kernelSize: 3, stride: 2, padding: 'same', activation: 'elu' }, // [3, 3, 3]
   { type: 'conv2d', filters: 2, kernelSize: [2, 3], dilation: 2, padding: [1, 2], activation: 'tanh' }, // [2, 3, 3]
   { type: 'avgPool2d', poolSize: 2, stride: 1, padding: 'same' }, // [2, 3, 3]
@@ -165,7 +166,7 @@ const CNN_STRIDES = { inputShape: [6, 6], layers: [
   { type: 'dense', units: 3, activation: 'softmax' },
 ] };
 // dilation 2 with stride 2 and full padding; a reshape; a linear head under mse (no fused loss)
-const CNN_DILATED = { inputShape: [1, 7, 7], layers: [
+const CNN_DILATED: SequentialOptions = { inputShape: [1, 7, 7], layers: [
   { type: 'conv2d', filters: 2, kernelSize: 3, dilation: 2, stride: 2, padding: 'full' }, // [2, 6, 6]
   { type: 'maxPool2d', poolSize: 3, padding: 1 }, // [2, 2, 2]
   { type: 'reshape', targetShape: [4, 2] },
@@ -174,7 +175,7 @@ const CNN_DILATED = { inputShape: [1, 7, 7], layers: [
 ] };
 // odd sizes everywhere (no buffer is a multiple of 4 floats); identity and projection shortcuts,
 // convolutional and dense; dropout (rate 0) inside a block
-const RESNET = { inputShape: [1, 5, 5], layers: [
+const RESNET: SequentialOptions = { inputShape: [1, 5, 5], layers: [
   { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' }, // [3, 5, 5]
   { type: 'residual', activation: 'tanh', layers: [ // identity shortcut
     { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' },
@@ -189,7 +190,7 @@ const RESNET = { inputShape: [1, 5, 5], layers: [
 ] };
 
 // a block first in the model (no input gradient wanted) holding a nested block
-const NESTED = { inputShape: [1, 5, 5], layers: [
+const NESTED: SequentialOptions = { inputShape: [1, 5, 5], layers: [
   { type: 'residual', activation: 'tanh', layers: [ // 1×1 projection [1,5,5] → [2,5,5]
     { type: 'conv2d', filters: 2, kernelSize: 3, padding: 'same', activation: 'tanh' },
     { type: 'residual', layers: [{ type: 'conv2d', filters: 2, kernelSize: [3, 1], padding: 'same', activation: 'sigmoid' }] }] },
@@ -223,7 +224,7 @@ describe('convolutional networks', async () => {
             const [mh, kh, dh] = fits[i];
             const [mw, kw, dw] = fits[fits.length - 1 - i];
             const model = nn.sequential({ inputShape: [2, mh, mw], seed: 1, layers: [
-              { type: 'conv2d', filters: 3, kernelSize: [kh, kw], dilation: [dh, dw], stride: s, padding: mode }] });
+              { type: 'conv2d', filters: 3, kernelSize: [kh, kw], dilation: [dh, dw], stride: s, padding: mode as Padding }] });
             const expected = [3, textbook(mode, mh, kh, dh, s), textbook(mode, mw, kw, dw, s)];
             if (s === 1) {
               const ke = (k: number, d: number) => k + (k - 1) * (d - 1);
@@ -237,7 +238,7 @@ describe('convolutional networks', async () => {
           // and valid windows that do not fit are refused, naming the layer
           for (const [m, k, d] of triples.filter((t) => !fits.includes(t))) {
             const e = neuriteError(() => nn.sequential({ inputShape: [m, 9], layers: [
-              { type: 'conv2d', filters: 1, kernelSize: [k, 1], dilation: [d, 1], stride: s, padding: mode }] }));
+              { type: 'conv2d', filters: 1, kernelSize: [k, 1], dilation: [d, 1], stride: s, padding: mode as Padding }] }));
             expect(e.message).toMatch(/\bconv2d_0\b/);
             expect(e.message).toMatch(/larger than the padded input/);
           }
@@ -257,7 +258,7 @@ describe('convolutional networks', async () => {
               for (let p = 1; p < k && k <= m + 2 * p; p++) cases.push([[p, 0], Math.floor((m + 2 * p - k) / st) + 1]);
               for (const [padding, o] of cases) {
                 const model = nn.sequential({ inputShape: [2, m, 9], seed: 1, layers: [
-                  { type, poolSize: [k, 1], ...(s ? { stride: [s, 1] } : {}), padding }] });
+                  { type, poolSize: [k, 1], ...(s ? { stride: [s, 1] } : {}), padding } as LayerConfig] });
                 expect(model.layers[0].outputShape, `${type} M ${m} K ${k} S ${s} ${padding}`).toEqual([2, o, 9]);
                 model.dispose();
               }
@@ -387,7 +388,7 @@ describe('convolutional networks', async () => {
       expect(maskOf(c.gradients(ones, zeros, { loss: 'mse' }))).not.toEqual(ga);
       expect(maskOf(a.gradients(ones, zeros, { loss: 'mse' }))).not.toEqual(ga);
       // so a whole training run with dropout is reproducible
-      const spec = { inputShape: [1, 6, 6], layers: [
+      const spec: SequentialOptions = { inputShape: [1, 6, 6], layers: [
         { type: 'conv2d', filters: 3, kernelSize: 3, activation: 'relu' }, { type: 'dropout', rate: 0.5 },
         { type: 'flatten' }, { type: 'dense', units: 2, activation: 'softmax' }] };
       const x = inputs(16, 36, 3);
@@ -415,7 +416,7 @@ describe('convolutional networks', async () => {
   it('a residual CNN learns real MNIST digits and round-trips through save/load bit-exactly', async () => {
     const train = loadMnist('train', 2000);
     const test = loadMnist('test', 1000);
-    const spec = { inputShape: [1, 28, 28], seed: 1, layers: [
+    const spec: SequentialOptions = { inputShape: [1, 28, 28], seed: 1, layers: [
       { type: 'conv2d', filters: 8, kernelSize: 3, stride: 2, padding: 'same', activation: 'relu' }, // [8, 14, 14]
       { type: 'residual', activation: 'relu', layers: [
         { type: 'conv2d', filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' },
@@ -464,7 +465,7 @@ describe('convolutional networks', async () => {
       if (code) expect(e.code, e.message).toBe(code);
       return e;
     };
-    const conv = { type: 'conv2d', filters: 2, kernelSize: 3 };
+    const conv: LayerConfig = { type: 'conv2d', filters: 2, kernelSize: 3 };
     const first = { type: 'conv2d', filters: 2, kernelSize: 3, padding: 'same' };
 
     it('a kernel larger than the padded input', () => {

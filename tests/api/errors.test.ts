@@ -1,6 +1,6 @@
 // Bad input: a clear NeuriteError with a stable code, never a wasm trap, never a spoiled model.
 import { describe, expect, it } from 'vitest';
-import { NeuriteError, type Model } from '../../src/node';
+import { NeuriteError, type Model, type SequentialOptions } from '../../src/node';
 import { blobs } from '../helpers/data';
 import { runtime } from '../helpers/neurite';
 
@@ -26,7 +26,7 @@ async function codeAsync(p: Promise<unknown>): Promise<string> {
 
 describe('bad input', async () => {
   const nn = await runtime('relaxed');
-  const spec = { inputShape: [2], seed: 1, layers: [
+  const spec: SequentialOptions = { inputShape: [2], seed: 1, layers: [
     { type: 'dense', units: 4, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] };
   const data = blobs(60, 3);
 
@@ -36,14 +36,14 @@ describe('bad input', async () => {
   }
 
   it('unknown layer, activation, loss, optimizer and schedule names', async () => {
-    expect(code(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dance', units: 3 }] }))).toBe('UNKNOWN_NAME');
-    expect(code(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dense', units: 3, activation: 'relux' }] }))).toBe('UNKNOWN_NAME');
+    expect(code(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dance', units: 3 } as never] }))).toBe('UNKNOWN_NAME');
+    expect(code(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dense', units: 3, activation: 'relux' as never }] }))).toBe('UNKNOWN_NAME');
     const m = nn.sequential(spec);
-    expect(await codeAsync(m.fit(data.x, data.labels, { loss: 'hinge' }))).toBe('UNKNOWN_NAME');
+    expect(await codeAsync(m.fit(data.x, data.labels, { loss: 'hinge' as never }))).toBe('UNKNOWN_NAME');
     expect(await codeAsync(m.fit(data.x, data.labels, { optimizer: { type: 'lion' as 'adam' } }))).toBe('UNKNOWN_NAME');
     expect(await codeAsync(m.fit(data.x, data.labels, {
       optimizer: { type: 'sgd', schedule: { type: 'wavy' } as never } }))).toBe('UNKNOWN_NAME');
-    expect(code(() => m.evaluate(data.x, data.labels, { loss: 'nope' }))).toBe('UNKNOWN_NAME');
+    expect(code(() => m.evaluate(data.x, data.labels, { loss: 'nope' as never }))).toBe('UNKNOWN_NAME');
   });
 
   it('invalid topologies and options', async () => {

@@ -1,5 +1,6 @@
 // Back-propagation through whole models against central finite differences: every activation,
 // every loss (fused and not), through the public gradients() call.
+import type { ActivationName, LossName } from '../../src/node';
 import { describe, it } from 'vitest';
 import { gradcheckModel } from '../helpers/model-gradcheck';
 import { runtime } from '../helpers/neurite';
@@ -23,7 +24,7 @@ function data(n: number, inputs: number, outputs: number, seed: number, kind: Ki
 describe('model gradients match finite differences', async () => {
   const nn = await runtime('relaxed');
 
-  for (const act of ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'elu', 'swish', 'gelu', 'softmax']) {
+  for (const act of ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'prelu', 'elu', 'swish', 'gelu', 'softmax'] as const) {
     it(`hidden ${act}`, () => {
       const m = nn.sequential({ inputShape: [5], seed: 11, layers: [
         { type: 'dense', units: 4, activation: act, ...(act === 'leakyRelu' ? { alpha: 0.1 } : {}) },
@@ -33,7 +34,7 @@ describe('model gradients match finite differences', async () => {
     });
   }
 
-  const cases: Array<[string, string, Kind]> = [
+  const cases: Array<[LossName, ActivationName, Kind]> = [
     ['mse', 'linear', 'real'], ['mae', 'linear', 'far'], ['mape', 'linear', 'positive'],
     ['msle', 'relu', 'positive'], ['sse', 'tanh', 'real'],
     ['binaryCrossentropy', 'sigmoid', 'probs'], // fused with the sigmoid

@@ -1,6 +1,6 @@
 // save() / load(): bit-exact round trips, PyTorch-style files, and hostile files.
 import { describe, expect, it } from 'vitest';
-import { NeuriteError, readSafetensors, writeSafetensors } from '../../src/node';
+import { NeuriteError, readSafetensors, writeSafetensors, type LayerConfig, type SequentialOptions } from '../../src/node';
 import { blobs } from '../helpers/data';
 import { runtime } from '../helpers/neurite';
 
@@ -18,7 +18,7 @@ function loadCode(fn: () => unknown): string {
 
 describe('save and load', async () => {
   const nn = await runtime('relaxed');
-  const spec = { inputShape: [2], seed: 4, layers: [
+  const spec: SequentialOptions = { inputShape: [2], seed: 4, layers: [
     { type: 'dense', units: 6, activation: 'prelu' },
     { type: 'dense', units: 5, activation: 'leakyRelu', alpha: 0.2 },
     { type: 'dense', units: 3, activation: 'softmax' }] };
@@ -57,7 +57,7 @@ describe('save and load', async () => {
       ['out.weight', { shape: [1, 4], data: Float32Array.from([1, -1, 1, -1]) }],
       ['out.bias', { shape: [1], data: Float32Array.from([0]) }],
     ]));
-    const layers = [{ type: 'dense', name: 'fc1', units: 4, activation: 'tanh' }, { type: 'dense', name: 'out', units: 1 }];
+    const layers: LayerConfig[] = [{ type: 'dense', name: 'fc1', units: 4, activation: 'tanh' }, { type: 'dense', name: 'out', units: 1 }];
     expect(loadCode(() => nn.load(bare))).toBe('MALFORMED_FILE'); // no topology anywhere
     const m = nn.load(bare, { inputShape: [2], layers });
     const x = [0.3, -0.7];

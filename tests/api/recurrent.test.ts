@@ -3,7 +3,7 @@
 // prefix, Keras's initialisation, gradient clipping, and bad input.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NeuriteError, readSafetensors, type LayerConfig, type Model } from '../../src/node';
+import { NeuriteError, readSafetensors, type LayerConfig, type LossName, type Model } from '../../src/node';
 import { gradcheckModel } from '../helpers/model-gradcheck';
 import { runtime } from '../helpers/neurite';
 import { expectClose, Rng } from '../helpers/reference';
@@ -11,7 +11,7 @@ import { BUILDS } from '../helpers/wasm';
 
 const fixture = (name: string): Uint8Array => readFileSync(new URL(`../fixtures/torch/${name}`, import.meta.url));
 const CASES = JSON.parse(new TextDecoder().decode(fixture('cases.json'))).cases as Record<string, {
-  inputShape: number[]; layers: LayerConfig[]; loss: string; learningRate: number;
+  inputShape: number[]; layers: LayerConfig[]; loss: LossName; learningRate: number;
 }>;
 
 describe.each(BUILDS)('PyTorch golden fixtures (%s build)', (build) => {
@@ -211,7 +211,7 @@ describe('initialisation, clipping, bad input', () => {
     expect(code(() => nn.sequential({ inputShape: [3], layers: [{ type: 'dense', units: 2 }, { type: 'embedding', inputDim: 4, outputDim: 2 }] }))).toBe('INVALID_ARGUMENT');
     expect(code(() => nn.sequential({ inputShape: [6], layers: [{ type: 'lstm', units: 2 }] }))).toBe('SHAPE_MISMATCH');
     expect(code(() => nn.sequential({ inputShape: [3, 2], layers: [{ type: 'lstm', units: 0 }] }))).toBe('INVALID_ARGUMENT');
-    expect(code(() => nn.sequential({ inputShape: [3, 2], layers: [{ type: 'simpleRnn', units: 2, activation: 'gelu' }] }))).toBe('UNKNOWN_NAME');
+    expect(code(() => nn.sequential({ inputShape: [3, 2], layers: [{ type: 'simpleRnn', units: 2, activation: 'gelu' as never }] }))).toBe('UNKNOWN_NAME');
     expect(code(() => nn.sequential({ inputShape: [3, 2], layers: [{ type: 'lstm', units: 2, activation: 'relu' }] }))).toBe('INVALID_ARGUMENT');
     const after = m.getWeights();
     for (const k of Object.keys(w)) expect(after[k]).toEqual(w[k]);

@@ -29,7 +29,7 @@ describe('resumable training state', () => {
     ];
     const x = rng.array(40 * 6 * 3);
     const y = rng.array(40 * 2);
-    const opts = { batchSize: 8, loss: 'mse', optimizer, clipNorm: 5 };
+    const opts = { batchSize: 8, loss: 'mse' as const, optimizer, clipNorm: 5 };
     const straight = nn.sequential({ inputShape: [6, 3], seed: 4, layers });
     await straight.fit(x, y, { ...opts, epochs: 4 });
 

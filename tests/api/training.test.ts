@@ -1,11 +1,11 @@
 // fit(): optimizers, schedules, batch modes, determinism, freezing, callbacks, cancellation.
 import { describe, expect, it } from 'vitest';
-import { NeuriteError } from '../../src/node';
+import { NeuriteError, type SequentialOptions } from '../../src/node';
 import { blobs } from '../helpers/data';
 import { runtime } from '../helpers/neurite';
 import { BUILDS } from '../helpers/wasm';
 
-const mlp = { inputShape: [2], layers: [
+const mlp: SequentialOptions = { inputShape: [2], layers: [
   { type: 'dense', units: 16, activation: 'relu' },
   { type: 'dense', units: 3, activation: 'softmax' }] };
 

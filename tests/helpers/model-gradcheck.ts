@@ -1,7 +1,7 @@
 // Back-propagation through a whole model against central differences of its loss: every
 // parameter, through the public API (gradients() for the analytic side, setWeights() and
 // evaluate() for the numeric side).
-import type { Model, Samples, Targets } from '../../src/node';
+import type { LossName, Model, Samples, Targets } from '../../src/node';
 import { expectGradClose } from './gradcheck';
 
 function flat(record: Record<string, Float32Array>, names: string[]): Float64Array {
@@ -19,7 +19,7 @@ function unflat(theta: Float64Array, like: Record<string, Float32Array>, names: 
 }
 
 /** Throws a readable assertion naming the worst parameter index; restores the weights. */
-export function gradcheckModel(model: Model, x: Samples, y: Targets, loss: string, label: string, h = 1e-2): void {
+export function gradcheckModel(model: Model, x: Samples, y: Targets, loss: LossName, label: string, h = 1e-2): void {
   const w = model.getWeights();
   const names = Object.keys(w);
   const analytic = model.gradients(x, y, { loss });

@@ -2,7 +2,7 @@
 // or minutes, topologies that overflowed the stack, concurrent fits that corrupted memory, and
 // silent garbage. Each must now be a typed NeuriteError (or a correct result), fast and small.
 import { describe, expect, it } from 'vitest';
-import { init, NeuriteError, writeSafetensors, type Model } from '../../src/node';
+import { init, NeuriteError, writeSafetensors, type LayerConfig, type Model, type SequentialOptions } from '../../src/node';
 import { MAX_LAYERS, MAX_MESSAGE_CHARS, MAX_NESTING } from '../../src/limits';
 import { blobs } from '../helpers/data';
 import { runtime } from '../helpers/neurite';
@@ -89,7 +89,7 @@ describe('hostile model files cost what the file costs', async () => {
     expect(f.error.code).toBe('INVALID_ARGUMENT');
     expect(f.error.message).toMatch(/padding 6000 must be smaller than the window/);
     // padding below the window but an output far beyond the activation cap
-    const wide = { type: 'conv2d', filters: 64, kernelSize: 3, dilation: 3000, padding: 5999 };
+    const wide: LayerConfig = { type: 'conv2d', filters: 64, kernelSize: 3, dilation: 3000, padding: 5999 };
     const g = failure(() => nn.sequential({ inputShape: [1, 28, 28], layers: [wide] }));
     expect(g.error.code).toBe('TOO_LARGE');
     expect(g.error.message).toMatch(/activation floats per sample/);
@@ -196,7 +196,7 @@ describe('hostile model files cost what the file costs', async () => {
 describe('one operation at a time per model', async () => {
   const nn = await runtime('relaxed');
   const data = blobs(64, 3);
-  const spec = { inputShape: [2], seed: 4, layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] };
+  const spec: SequentialOptions = { inputShape: [2], seed: 4, layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] };
 
   it('a second fit, setWeights or dispose during a fit is BUSY; predict keeps working and is correct', async () => {
     const m = nn.sequential(spec);
@@ -235,7 +235,7 @@ describe('one operation at a time per model', async () => {
 describe('nothing silent in fit', async () => {
   const nn = await runtime('relaxed');
   const data = blobs(64, 3);
-  const spec = { inputShape: [2], seed: 5, layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] };
+  const spec: SequentialOptions = { inputShape: [2], seed: 5, layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] };
 
   it('Adam at lr 1e6 stops with DIVERGED while the loss is still finite, on the last good weights', async () => {
     const m: Model = nn.sequential(spec);
