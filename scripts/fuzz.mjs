@@ -35,8 +35,9 @@ const s = summary.slowest;
 console.log(`slowest   ${s.ms} ms: case ${s.case}, ${s.kind} ${s.what} (${s.bytes} bytes) → ${s.outcome}`);
 const m = summary.maxMemory;
 console.log(`memory    max growth ${m.mib} MiB: case ${m.case}, ${m.kind} ${m.what} (${m.bytes} bytes) → ${m.outcome}`);
+console.log(`retimed   ${summary.retimed} case(s) over ${LIMIT_MS} ms, timed again alone (a finding only if slow twice, in CPU time too)`);
 console.log(`findings  ${summary.findings.length}`);
-for (const f of summary.findings.slice(0, 20)) console.log(`  case ${f.case}: ${f.kind} ${f.what} → ${f.outcome}, ${f.ms} ms, ${f.mib} MiB`);
+for (const f of summary.findings.slice(0, 20)) console.log(`  case ${f.case}: ${f.kind} ${f.what} → ${f.outcome}, ${f.ms} ms (CPU ${f.cpuMs} ms), ${f.mib} MiB`);
 if (save && summary.findings.length) {
   mkdirSync(save, { recursive: true });
   for (const f of summary.findings) writeFileAtomicSync(join(save, `seed${seed}-case${f.case}.${f.kind === 'image' ? 'img' : 'safetensors'}`), caseInput(lib, seed, f.case).bytes);

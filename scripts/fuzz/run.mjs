@@ -66,51 +66,74 @@ async function runImageCase(image, bytes) {
   return digit.length === 784 && finite(digit) ? 'ok' : 'nonfinite';
 }
 
+/** A case's input, from the seed and its index alone: any case can be replayed. */
+function generate(seeds, seed, index, imageShare) {
+  const r = rng((seed * 0x9e3779b1 + index * 0x85ebca6b) >>> 0);
+  const isImage = r.chance(imageShare);
+  try {
+    const input = isImage ? mutateImage(r) : mutateModel(r.pick(seeds), r);
+    return { ...input, kind: isImage ? 'image' : 'model', r };
+  } catch (e) {
+    throw new Error(`fuzz: generating case ${index} (seed ${seed}) failed: ${e.stack}`);
+  }
+}
+
+/** Run one case: its outcome, wall time and memory growth. */
+async function runOne(lib, input) {
+  const before = allocated();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let outcome;
+  try {
+    outcome = input.kind === 'image' ? await runImageCase(lib.image, input.bytes) : await runModelCase(lib.nn, input.bytes, input.r);
+  } catch (e) {
+    outcome = e instanceof lib.NeuriteError ? `error ${e.code}` : `untyped ${e?.constructor?.name}: ${String(e?.message).slice(0, 200)}`;
+  }
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const after = allocated();
+  return { outcome, ms, cpuMs: (cpu.user + cpu.system) / 1000, grew: after - before, after };
+}
+
 /**
  * Run cases until `seconds` pass or `cases` are done. `lib` is { nn, NeuriteError, image }
  * (from dist/). Returns the summary: counts by outcome, the slowest case, the largest memory
- * growth, and every finding with how to replay it.
+ * growth, and every finding with how to replay it. A case over the time limit is timed again
+ * alone, after a GC, and is a finding only if it is over the limit twice in wall time and also
+ * in CPU time (all of the process's threads): on a shared machine, time other processes took
+ * is not the case's cost.
  */
 export async function fuzz({ lib, seed = 1, seconds = Infinity, cases = Infinity, imageShare = 0.35, onProgress }) {
-  const { nn, NeuriteError, image } = lib;
   const gc = gcFunction();
-  const seeds = SEED_TOPOLOGIES.map((t, i) => nn.sequential({ ...t, seed: i + 1 }).save());
+  const seeds = SEED_TOPOLOGIES.map((t, i) => lib.nn.sequential({ ...t, seed: i + 1 }).save());
   const outcomes = new Map();
   const findings = [];
   let slowest = { ms: 0 };
   let fattest = { grew: 0 };
+  let retimed = 0;
   const started = performance.now();
   let done = 0;
   gc();
   let clean = allocated();
   for (; done < cases && (performance.now() - started) / 1000 < seconds; done++) {
-    const r = rng((seed * 0x9e3779b1 + done * 0x85ebca6b) >>> 0);
-    const isImage = r.chance(imageShare);
-    let input;
-    try {
-      input = isImage ? mutateImage(r) : mutateModel(r.pick(seeds), r);
-    } catch (e) {
-      throw new Error(`fuzz: generating case ${done} (seed ${seed}) failed: ${e.stack}`);
+    const input = generate(seeds, seed, done, imageShare);
+    let { outcome, ms, cpuMs, grew, after } = await runOne(lib, input);
+    if (ms > LIMIT_MS) {
+      retimed++;
+      gc();
+      const again = await runOne(lib, generate(seeds, seed, done, imageShare));
+      ms = Math.min(ms, again.ms);
+      cpuMs = again.cpuMs;
+      after = allocated();
     }
-    const kind = isImage ? 'image' : 'model';
-    const before = allocated();
-    const t0 = performance.now();
-    let outcome;
-    try {
-      outcome = isImage ? await runImageCase(image, input.bytes) : await runModelCase(nn, input.bytes, r);
-    } catch (e) {
-      outcome = e instanceof NeuriteError ? `error ${e.code}` : `untyped ${e?.constructor?.name}: ${String(e?.message).slice(0, 200)}`;
-    }
-    const ms = performance.now() - t0;
-    const after = allocated();
-    const grew = after - before;
-    const label = `${kind} ${outcome.startsWith('untyped') ? 'untyped' : outcome}`;
+    const label = `${input.kind} ${outcome.startsWith('untyped') ? 'untyped' : outcome}`;
     outcomes.set(label, (outcomes.get(label) ?? 0) + 1);
-    const where = { case: done, seed, kind, what: input.what, bytes: input.bytes.length, outcome };
+    const where = { case: done, seed, kind: input.kind, what: input.what, bytes: input.bytes.length, outcome };
     if (ms > slowest.ms) slowest = { ms, ...where };
     if (grew > fattest.grew) fattest = { grew, ...where };
-    const bad = outcome.startsWith('untyped') || outcome === 'nonfinite' || ms > LIMIT_MS || grew > LIMIT_BYTES;
-    if (bad) findings.push({ ...where, ms: Math.round(ms), mib: +(grew / 2 ** 20).toFixed(1) });
+    const slow = ms > LIMIT_MS && cpuMs > LIMIT_MS;
+    const bad = outcome.startsWith('untyped') || outcome === 'nonfinite' || slow || grew > LIMIT_BYTES;
+    if (bad) findings.push({ ...where, ms: Math.round(ms), cpuMs: Math.round(cpuMs), mib: +(grew / 2 ** 20).toFixed(1) });
     // collect the cases' garbage (wasm memories above all) before it can hide a case's growth
     if (after - clean > GARBAGE_BYTES) {
       gc();
@@ -125,6 +148,7 @@ export async function fuzz({ lib, seed = 1, seconds = Infinity, cases = Infinity
     outcomes: Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1])),
     slowest: { ...slowest, ms: +slowest.ms.toFixed(1) },
     maxMemory: { ...fattest, mib: +(fattest.grew / 2 ** 20).toFixed(1) },
+    retimed,
     findings,
   };
 }
@@ -132,6 +156,5 @@ export async function fuzz({ lib, seed = 1, seconds = Infinity, cases = Infinity
 /** Replay one case exactly (same seed and index) and return its input, for a reproducer. */
 export function caseInput(lib, seed, index, imageShare = 0.35) {
   const seeds = SEED_TOPOLOGIES.map((t, i) => lib.nn.sequential({ ...t, seed: i + 1 }).save());
-  const r = rng((seed * 0x9e3779b1 + index * 0x85ebca6b) >>> 0);
-  return r.chance(imageShare) ? mutateImage(r) : mutateModel(r.pick(seeds), r);
+  return generate(seeds, seed, index, imageShare);
 }
