@@ -173,8 +173,12 @@ export function mutateImage(r) {
   const what = [`png.c${colorType}`];
   for (let i = r.range(0, 2); i > 0; i--) {
     const name = r.pick(Object.keys(PNG_MUTATIONS));
-    PNG_MUTATIONS[name](chunks, r);
-    what.push(name);
+    try {
+      PNG_MUTATIONS[name](chunks, r);
+      what.push(name);
+    } catch {
+      // not applicable to what an earlier mutation left: skipped
+    }
   }
   let bytes = pngBytes(chunks);
   if (r.chance(0.2)) { bytes = mutateBytes(bytes, r); what.push('bytes'); }

@@ -272,6 +272,19 @@ const BYTE_MUTATIONS = {
 };
 
 /**
+ * A mutation may not apply to what an earlier one left (a shape that is now a string, say):
+ * then it is skipped. Only the generator's own errors are caught here, never the runtime's.
+ */
+function tryMutation(apply) {
+  try {
+    apply();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * One mutated model file from a seed file: returns { bytes, what } where `what` lists the
  * mutations applied (the case's description in the summary).
  */
@@ -287,12 +300,10 @@ export function mutateModel(seed, r) {
     const layer = r.next();
     if (layer < 0.55 && topo) {
       const name = r.pick(Object.keys(TOPOLOGY_MUTATIONS));
-      TOPOLOGY_MUTATIONS[name](topo, r);
-      what.push(`topology.${name}`);
+      if (tryMutation(() => TOPOLOGY_MUTATIONS[name](topo, r))) what.push(`topology.${name}`);
     } else if (layer < 0.8) {
       const name = r.pick(Object.keys(HEADER_MUTATIONS));
-      HEADER_MUTATIONS[name](header, r);
-      what.push(`header.${name}`);
+      if (tryMutation(() => HEADER_MUTATIONS[name](header, r))) what.push(`header.${name}`);
     } else if (layer < 0.9) {
       if (r.chance(0.5)) dupTopology = true; else dupHeader = true;
       what.push(dupTopology ? 'topology.duplicateKey' : 'header.duplicateKey');

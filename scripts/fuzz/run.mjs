@@ -21,6 +21,18 @@ function gcFunction() {
 
 const finite = (a) => a.every(Number.isFinite);
 
+/**
+ * `length` values in [-scale, scale): 256 drawn, then tiled, so making a large input costs the
+ * case a copy, not millions of PRNG calls that are the harness's time, not the model's.
+ */
+function values(r, length, scale) {
+  const out = new Float32Array(length);
+  const n = Math.min(length, 256);
+  for (let i = 0; i < n; i++) out[i] = (r.next() * 2 - 1) * scale;
+  for (let have = n; have < length; have *= 2) out.copyWithin(have, 0, Math.min(have, length - have));
+  return out;
+}
+
 // What a case holds: the JS heap plus external memory, which is where wasm memories and array
 // buffers live (RSS would not show a case that reuses pages an earlier case's garbage freed).
 function allocated() {
@@ -37,11 +49,11 @@ async function runModelCase(nn, bytes, r) {
   try {
     const n = r.range(1, 3);
     const scale = r.pick([1, 1, 1, 1e3, 1e30]);
-    const x = Float32Array.from({ length: n * model.inputSize }, () => (r.next() * 2 - 1) * scale);
+    const x = values(r, n * model.inputSize, scale);
     const y = model.predict(x);
     if (y.length !== n * model.outputSize || !finite(y)) return 'nonfinite';
     if (r.chance(0.3)) {
-      const t = Float32Array.from({ length: n * model.outputSize }, () => r.next());
+      const t = values(r, n * model.outputSize, 0.5).map((v) => v + 0.5);
       const h = await model.fit(x, t, {
         epochs: r.range(1, 3), batchSize: r.range(1, n), loss: r.pick(['mse', 'mae', 'binaryCrossentropy']),
         optimizer: { type: r.pick(['sgd', 'adam', 'momentum', 'rmsprop', 'adagrad']), learningRate: r.pick([1e-3, 0.1, 10, 1e6]) },
