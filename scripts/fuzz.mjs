@@ -32,7 +32,7 @@ console.log(`cases     ${summary.cases} in ${summary.seconds} s (${Math.round(su
 console.log('outcomes');
 for (const [k, v] of Object.entries(summary.outcomes)) console.log(`  ${String(v).padStart(8)}  ${k}`);
 const s = summary.slowest;
-console.log(`slowest   ${s.ms} ms: case ${s.case}, ${s.kind} ${s.what} (${s.bytes} bytes) → ${s.outcome}`);
+console.log(`slowest   ${s.ms} ms (CPU ${s.cpuMs} ms): case ${s.case}, ${s.kind} ${s.what} (${s.bytes} bytes) → ${s.outcome}`);
 const m = summary.maxMemory;
 console.log(`memory    max growth ${m.mib} MiB: case ${m.case}, ${m.kind} ${m.what} (${m.bytes} bytes) → ${m.outcome}`);
 console.log(`retimed   ${summary.retimed} case(s) over ${LIMIT_MS} ms, timed again alone (a finding only if slow twice, in CPU time too)`);

@@ -165,7 +165,9 @@ const TOPOLOGY_MUTATIONS = {
     if (!Array.isArray(layers) || layers.length === 0) return;
     // the 200,000-layer file (10 MB) is rare: it is slow to generate, not to refuse
     const count = r.chance(0.03) ? 200_000 : r.pick([2, 2, 10, 10, 100, 4095, 4097, 30_000]);
-    const keep = r.chance(0.5) ? { type: r.pick(['dropout', 'flatten']), rate: 0 } : layers[r.int(layers.length)];
+    const pick = layers[r.int(layers.length)];
+    // copies of a block that holds copies would multiply past any file size: repeat leaves only
+    const keep = r.chance(0.5) || Array.isArray(pick?.layers) ? { type: r.pick(['dropout', 'flatten']), rate: 0 } : pick;
     const at = r.int(layers.length + 1);
     const copies = Array.from({ length: count }, (_, i) => ({ ...keep, name: keep.type === 'dropout' || keep.type === 'flatten' ? `f${i}` : keep.name }));
     if (r.chance(0.5)) layers.splice(at, 0, ...copies.slice(0, 50_000));
@@ -310,7 +312,9 @@ export function mutateModel(seed, r) {
     }
   }
   if (topo && header.__metadata__ && typeof header.__metadata__ === 'object' && !Array.isArray(header.__metadata__)) {
-    let text = topologyText(topo);
+    // a topology grown past what a string can hold is not a file anyone can send: keep the seed's
+    let text;
+    try { text = topologyText(topo); } catch { text = header.__metadata__.neurite; what.push('(too big, seed topology kept)'); }
     if (dupTopology) text = duplicateKey(text, r);
     header.__metadata__.neurite = text;
   }

@@ -141,7 +141,7 @@ export async function fuzz({ lib, seed = 1, seconds = Infinity, cases = Infinity
     const label = `${input.kind} ${outcome.startsWith('untyped') ? 'untyped' : outcome}`;
     outcomes.set(label, (outcomes.get(label) ?? 0) + 1);
     const where = { case: done, seed, kind: input.kind, what: input.what, bytes: input.bytes.length, outcome };
-    if (ms > slowest.ms) slowest = { ms, ...where };
+    if (ms > slowest.ms) slowest = { ms, cpuMs, ...where };
     if (grew > fattest.grew) fattest = { grew, ...where };
     const slow = ms > LIMIT_MS && cpuMs > LIMIT_MS;
     const bad = outcome.startsWith('untyped') || outcome === 'nonfinite' || slow || grew > LIMIT_BYTES;
@@ -158,7 +158,7 @@ export async function fuzz({ lib, seed = 1, seconds = Infinity, cases = Infinity
     cases: done,
     seconds: +((performance.now() - started) / 1000).toFixed(1),
     outcomes: Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1])),
-    slowest: { ...slowest, ms: +slowest.ms.toFixed(1) },
+    slowest: { ...slowest, ms: +slowest.ms.toFixed(1), cpuMs: Math.round(slowest.cpuMs ?? 0) },
     maxMemory: { ...fattest, mib: +(fattest.grew / 2 ** 20).toFixed(1) },
     retimed,
     findings,
