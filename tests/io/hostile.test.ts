@@ -112,6 +112,8 @@ describe('hostile model files cost what the file costs', async () => {
     let v: unknown = 1;
     for (let i = 0; i < 100_000; i++) v = [v];
     expect(failure(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dense', units: v }] as never })).error.code).toBe('TOO_LARGE');
+    const deepFormat = `{"format":${'['.repeat(100_000)}${']'.repeat(100_000)},"inputShape":[2],"layers":[]}`;
+    expect(failure(() => nn.load(rawFile(`{"__metadata__":{"neurite":${JSON.stringify(deepFormat)}}}`))).error.code).toBe('MALFORMED_FILE');
   });
 
   it('200,000 layers: refused at load (no RangeError at predict)', () => {
