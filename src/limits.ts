@@ -13,11 +13,15 @@ export const MAX_RANK = 8;
 export const MAX_PARAMETERS = 1 << 26;
 /**
  * Floats one sample needs in an inference pass: its input, every layer's outputs (and what the
- * layer saves for backward) and the largest scratch (a convolution's im2col). 2^24 is 64 MiB.
+ * layer saves for backward) and the largest scratch (a convolution's im2col). 2^22 is 16 MiB,
+ * so a training step on a few such samples (gradients double it) stays within a few hundred MiB.
  */
-export const MAX_ACTIVATION_FLOATS = 1 << 24;
-/** Multiply-adds (or window reads, for pooling) of one sample's forward pass: 2^29 ≈ 5.4e8. */
-export const MAX_OPERATIONS = 1 << 29;
+export const MAX_ACTIVATION_FLOATS = 1 << 22;
+/**
+ * Multiply-adds (or window reads, for pooling) of one sample's forward pass: 2^28 ≈ 2.7e8, about
+ * 20 ms on the SIMD builds, so a hostile file cannot make one sample cost seconds.
+ */
+export const MAX_OPERATIONS = 1 << 28;
 /** JSON values in a topology, and how deep they may nest: bounds any walk over it. */
 export const MAX_TOPOLOGY_VALUES = 1 << 20;
 export const MAX_TOPOLOGY_DEPTH = 2 * MAX_NESTING + 16;

@@ -61,7 +61,10 @@ export class Neurite {
       if (dup !== undefined) throw new NeuriteError('MALFORMED_FILE', `load: the neurite topology has the key ${JSON.stringify(dup)} twice`);
       const t = parsed as Partial<Topology>;
       if (typeof t !== 'object' || t === null || t.format !== 1) {
-        throw new NeuriteError('MALFORMED_FILE', `load: unsupported topology format ${JSON.stringify((t as { format?: unknown })?.format)} (expected 1)`);
+        // only a primitive is shown: stringifying a hostile value could recurse past the stack
+        const f = (t as { format?: unknown } | null)?.format;
+        const shown = f === null || ['number', 'string', 'boolean'].includes(typeof f) ? JSON.stringify(f) : typeof f;
+        throw new NeuriteError('MALFORMED_FILE', `load: unsupported topology format ${shown} (expected 1)`);
       }
       topology = { inputShape: t.inputShape!, layers: t.layers! };
     }

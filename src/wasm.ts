@@ -94,7 +94,12 @@ export class Kernels {
     try {
       this.k.memory.grow(Math.ceil((want - have) / PAGE));
     } catch {
-      this.k.memory.grow(Math.ceil((bytes - have) / PAGE));
+      try {
+        this.k.memory.grow(Math.ceil((bytes - have) / PAGE));
+      } catch {
+        // the engine refused memory below our own bound (a 32-bit host, a busy machine)
+        throw new NeuriteError('TOO_LARGE', `this would need ${Math.ceil(bytes / 2 ** 20)} MiB of model memory, which the engine refused`);
+      }
     }
   }
 
@@ -128,7 +133,9 @@ function instantiate(module: WebAssembly.Module): KernelExports {
   try {
     k = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
   } catch (e) {
-    throw foreign((e as Error).message);
+    if (e instanceof WebAssembly.LinkError) throw foreign((e as Error).message);
+    // out of address space for one more memory, say: not the module's fault
+    throw new NeuriteError('WASM_UNAVAILABLE', `could not instantiate the kernels: ${(e as Error).message}`);
   }
   if (!(k.memory instanceof WebAssembly.Memory) || typeof k.build_id !== 'function' || !BUILD_NAMES[k.build_id()]) {
     throw foreign('its exports are not the kernel ABI');

@@ -56,8 +56,17 @@ export class Conv2d implements Layer {
     const [dh, dw] = pair(cfg.dilation ?? 1, 'dilation', where);
     const [ph, pw] = paddingModes(cfg.padding ?? 'valid', where, true);
     // dilation spreads the kernel: effective size K' = K + (K−1)(D−1)
-    const [pt, oh] = axis(ph as 'valid', h, kh + (kh - 1) * (dh - 1), sh, where);
-    const [pl, ow] = axis(pw as 'valid', w, kw + (kw - 1) * (dw - 1), sw, where);
+    const [keh, kew] = [kh + (kh - 1) * (dh - 1), kw + (kw - 1) * (dw - 1)];
+    // a side padded by a whole window or more only adds outputs that see nothing but zeros, and
+    // is how a tiny file asks for a huge activation: explicit padding stays below the window
+    // ('full' is exactly K'−1). Pooling has the same rule (pool2d.ts).
+    for (const [p, k] of [[ph, keh], [pw, kew]] as const) {
+      if (typeof p === 'number' && p > k - 1) {
+        throw new NeuriteError('INVALID_ARGUMENT', `${where}: padding ${p} must be smaller than the window (${k}, dilation included)`);
+      }
+    }
+    const [pt, oh] = axis(ph as 'valid', h, keh, sh, where);
+    const [pl, ow] = axis(pw as 'valid', w, kew, sw, where);
     [this.activation, this.alpha] = activationOf(cfg, where);
     if (this.activation.rowwise || this.activation.learned) {
       throw new NeuriteError('UNSUPPORTED', `${where}: the ${this.activation.name} activation is for dense layers`);

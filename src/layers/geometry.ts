@@ -43,14 +43,7 @@ export function axis(mode: 'valid' | 'same' | 'full' | number, n: number, k: num
     const total = Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
     before = Math.floor(total / 2);
     after = total - before;
-  } else {
-    // a side padded by a whole window or more only adds outputs that see nothing but zeros,
-    // and is how a tiny file asks for a huge activation: padding stays below the window
-    if (mode > k - 1) {
-      throw new NeuriteError('INVALID_ARGUMENT', `${where}: padding ${mode} must be smaller than the window (${k})`);
-    }
-    [before, after] = [mode, mode];
-  }
+  } else [before, after] = [mode, mode];
   const out = Math.floor((n + before + after - k) / s) + 1;
   if (!(out >= 1)) {
     throw new NeuriteError('INVALID_ARGUMENT',

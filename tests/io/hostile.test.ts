@@ -70,8 +70,8 @@ describe('hostile model files cost what the file costs', async () => {
   });
 
   it('inputShape [2^24] without weights: refused before allocating', () => {
-    // 2^24 input floats alone fill the activation cap; 2^23 pass it and miss their tensors
-    for (const [size, code] of [[2 ** 24, 'TOO_LARGE'], [2 ** 23, 'SHAPE_MISMATCH']] as const) {
+    // 2^24 input floats alone pass the activation cap (2^22); 2^21 fit and miss their tensors
+    for (const [size, code] of [[2 ** 24, 'TOO_LARGE'], [2 ** 21, 'SHAPE_MISMATCH']] as const) {
       const f = failure(() => nn.load(file({ inputShape: [size], layers: [{ type: 'dense', units: 1 }] })));
       expect(f.error.code).toBe(code);
       expect(f.ms).toBeLessThan(100);
@@ -112,6 +112,8 @@ describe('hostile model files cost what the file costs', async () => {
     let v: unknown = 1;
     for (let i = 0; i < 100_000; i++) v = [v];
     expect(failure(() => nn.sequential({ inputShape: [2], layers: [{ type: 'dense', units: v }] as never })).error.code).toBe('TOO_LARGE');
+    const deepFormat = `{"format":${'['.repeat(100_000)}${']'.repeat(100_000)},"inputShape":[2],"layers":[]}`;
+    expect(failure(() => nn.load(rawFile(`{"__metadata__":{"neurite":${JSON.stringify(deepFormat)}}}`))).error.code).toBe('MALFORMED_FILE');
   });
 
   it('200,000 layers: refused at load (no RangeError at predict)', () => {
