@@ -40,6 +40,7 @@ export {
   embedding_forward, embedding_backward,
 } from './recurrent';
 export { im2col, col2im, conv2d_forward, conv2d_backward } from './conv';
+export { batchnorm_forward_train, batchnorm_forward_eval, batchnorm_backward } from './batchnorm';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward } from './pool';
 
 import { GEMM_SCRATCH_BYTES } from './gemm';

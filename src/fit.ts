@@ -175,7 +175,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
       for (let i = first; i < model.layers.length; i++) {
         const layer = model.layers[i];
         if (!layer.trainable) continue;
-        for (const p of layer.params) opt.update(model.k, p.ptr, p.grad, p.state, p.size, trainer.step);
+        for (const p of layer.params) if (!p.buffer) opt.update(model.k, p.ptr, p.grad, p.state, p.size, trainer.step);
       }
       if (model.nonFiniteParams() > 0) diverged(model, true, 'a weight overflowed', epoch, batchIndex);
       lossSum += loss * b;
@@ -216,7 +216,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
 // torch.nn.utils.clip_grad_value_ and clip_grad_norm_ do.
 function clipGradients(model: Model, first: number, clipValue: number | undefined, clipNorm: number | undefined): void {
   const k = model.k.k;
-  const params = model.layers.slice(first).filter((l) => l.trainable).flatMap((l) => l.params);
+  const params = model.layers.slice(first).filter((l) => l.trainable).flatMap((l) => l.params).filter((p) => !p.buffer);
   if (clipValue !== undefined) for (const p of params) k.clip_values(p.grad, p.size, clipValue);
   if (clipNorm === undefined) return;
   let sq = 0;

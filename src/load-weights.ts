@@ -7,6 +7,7 @@ import type { ParamSlot } from './layers/layer';
 
 export interface TensorValues {
   shape: readonly number[];
+  dtype?: 'F32' | 'I64';
   data: Float32Array;
 }
 
@@ -24,6 +25,9 @@ export function matchTensors(slots: ReadonlyMap<string, ParamSlot>, tensors: Rea
     if (t.shape.length !== slot.shape.length || t.shape.some((d, i) => d !== slot.shape[i])) {
       throw new NeuriteError('SHAPE_MISMATCH',
         `load: ${quote(name)} has shape [${t.shape.slice(0, 8).join(', ')}], the topology needs [${slot.shape.join(', ')}]`);
+    }
+    if ((t.dtype ?? 'F32') !== (slot.dtype ?? 'F32')) {
+      throw new NeuriteError('SHAPE_MISMATCH', `load: ${quote(name)} has dtype ${t.dtype}, the topology needs ${slot.dtype ?? 'F32'}`);
     }
     const v = t.data;
     for (let i = 0; i < v.length; i++) {

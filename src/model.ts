@@ -489,6 +489,8 @@ export class Model {
     this.ensureGrads();
     this.ensurePlan(n, 'train');
     this.loadBatch(rows, t, null, 0, n);
+    // a training pass moves BatchNorm's running statistics: put them back after
+    const before = this.snapshotParams();
     this.forwardPass(n, true);
     const all = this.layers.map((l) => l.trainable);
     // every layer, frozen or not, so the caller sees each parameter's gradient
@@ -497,6 +499,7 @@ export class Model {
       this.backwardPass(def, n);
     } finally {
       this.layers.forEach((l, i) => { l.trainable = all[i]; });
+      this.restoreParams(before);
     }
     return this.readParams('grad');
   }
@@ -516,6 +519,7 @@ export class Model {
     const f32 = this.k.f32;
     const out: Record<string, Float32Array> = {};
     for (const [name, p] of this.namedParams()) {
+      if (which === 'grad' && p.buffer) continue; // running statistics have no gradient
       const v = f32.slice(p[which] >> 2, (p[which] >> 2) + p.size);
       out[name] = p.toTorch ? p.toTorch(v) : v;
     }
@@ -572,7 +576,7 @@ export class Model {
     }
     const w = this.getWeights();
     const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
-    for (const [name, p] of this.namedParams()) tensors.set(name, { shape: [...p.shape], data: w[name] });
+    for (const [name, p] of this.namedParams()) tensors.set(name, { shape: [...p.shape], data: w[name], ...(p.dtype ? { dtype: p.dtype } : {}) });
     const metadata: Record<string, string> = { format: 'pt', neurite: JSON.stringify(this.topology()) };
     if (this.temp !== 1) metadata[TEMPERATURE_KEY] = String(this.temp);
     const state = options.training ? trainingState(this) : undefined;
@@ -589,7 +593,7 @@ export class Model {
    */
   summary(): string {
     const rows: [string, string, string][] = [['Layer (type)', 'Output shape', 'Params']];
-    const count = (l: Layer) => l.params.reduce((n, p) => n + p.size, 0);
+    const count = (l: Layer) => l.params.reduce((n, p) => n + (p.buffer ? 0 : p.size), 0);
     const walk = (ls: readonly Layer[], indent: string) => {
       for (const l of ls) {
         rows.push([`${indent}${l.name} (${l.type})`, `[${l.outputShape.join(', ')}]`, count(l).toLocaleString('en-US')]);
@@ -611,7 +615,7 @@ export class Model {
 
   /** Number of learnable values. */
   get parameterCount(): number {
-    return this.layers.reduce((n, l) => n + l.params.reduce((m, p) => m + p.size, 0), 0);
+    return this.layers.reduce((n, l) => n + l.params.reduce((m, p) => m + (p.buffer ? 0 : p.size), 0), 0);
   }
 
   /**

@@ -12,7 +12,11 @@ import { NeuriteError } from '../errors';
 import { findDuplicateKey } from './json-keys';
 
 export interface TensorEntry {
-  dtype: 'F32';
+  /**
+   * F32, or I64 — read into float32 values: PyTorch stores counters so (BatchNorm's
+   * num_batches_tracked), and a count is exact as a float32 up to 2^24
+   */
+  dtype: 'F32' | 'I64';
   shape: number[];
   data: Float32Array;
 }
@@ -28,6 +32,8 @@ export interface ReadOptions {
 }
 
 export interface TensorInput {
+  /** written as F32 (default) or as I64 integers (the values rounded) */
+  dtype?: 'F32' | 'I64';
   shape: number[];
   data: Float32Array;
 }
@@ -83,6 +89,20 @@ function decodeF32(src: Uint8Array, count: number): Float32Array {
 }
 
 /** Little-endian bytes of `data`, bit-exact, as a view or a swapped copy. */
+function decodeI64(src: Uint8Array, count: number): Float32Array {
+  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true));
+  return out;
+}
+
+function encodeI64(data: Float32Array): Uint8Array {
+  const out = new Uint8Array(data.length * 8);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setBigInt64(i * 8, BigInt(Math.round(data[i])), true);
+  return out;
+}
+
 function encodeF32(data: Float32Array): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (HOST_IS_LITTLE_ENDIAN) return bytes;
@@ -121,6 +141,7 @@ function elementCount(shape: readonly number[], limit: number): number {
 
 interface PendingTensor {
   name: string;
+  dtype: 'F32' | 'I64';
   shape: number[];
   count: number;
   begin: number;
@@ -138,11 +159,11 @@ function parseTensorInfo(
 
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== 'string') throw malformed(`${where}: "dtype" must be a string`);
-  if (dtype !== 'F32') {
+  if (dtype !== 'F32' && dtype !== 'I64') {
     if (UNSUPPORTED_DTYPES.has(dtype)) {
       throw new NeuriteError(
         'UNSUPPORTED',
-        `safetensors: ${where} has dtype ${dtype}; only F32 is supported (convert the file to F32)`,
+        `safetensors: ${where} has dtype ${dtype}; only F32 is supported (and I64 for counters; convert the file to F32)`,
       );
     }
     throw malformed(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
@@ -174,13 +195,14 @@ function parseTensorInfo(
       `${where}: data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data buffer (file truncated?)`,
     );
   }
-  if (end - begin !== count * F32_BYTES) {
+  const bytesPer = dtype === 'I64' ? 8 : F32_BYTES;
+  if (end - begin !== count * bytesPer) {
     throw malformed(
       `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ` +
-        `${describeShape(shape)} of F32 needs ${count * F32_BYTES}`,
+        `${describeShape(shape)} of ${dtype} needs ${count * bytesPer}`,
     );
   }
-  return { name, shape: shape.slice(), count, begin, end };
+  return { name, shape: shape.slice(), count, begin, end, dtype };
 }
 
 /**
@@ -305,9 +327,9 @@ export function readSafetensors(bytes: Uint8Array, opts: ReadOptions = {}): Safe
   const tensors = new Map<string, TensorEntry>();
   for (const t of pending) {
     tensors.set(t.name, {
-      dtype: 'F32',
+      dtype: t.dtype,
       shape: t.shape,
-      data: decodeF32(data.subarray(t.begin, t.end), t.count),
+      data: t.dtype === 'I64' ? decodeI64(data.subarray(t.begin, t.end), t.count) : decodeF32(data.subarray(t.begin, t.end), t.count),
     });
   }
   return { tensors, metadata };
@@ -372,11 +394,15 @@ export function writeSafetensors(
       );
     }
 
-    const end = offset + data.byteLength;
+    const dtype = tensor.dtype ?? 'F32';
+    if (dtype !== 'F32' && dtype !== 'I64') throw invalid(`${where}: dtype must be F32 or I64`);
+    if (dtype === 'I64' && !data.every((v) => Number.isInteger(v))) throw invalid(`${where}: I64 values must be integers`);
+    const payload = dtype === 'I64' ? encodeI64(data) : encodeF32(data);
+    const end = offset + payload.byteLength;
     headerParts.push(
-      `${JSON.stringify(name)}:{"dtype":"F32","shape":[${shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+      `${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":[${offset},${end}]}`,
     );
-    payloads.push(encodeF32(data));
+    payloads.push(payload);
     offset = end;
   }
 

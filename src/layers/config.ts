@@ -2,6 +2,7 @@
 // misspelt type or option is a compile error in TypeScript (and an INVALID_ARGUMENT at run time
 // for JavaScript and for topologies read from files).
 import type { ActivationConfig } from './activation';
+import type { BatchNormalizationConfig } from './batchnorm';
 import type { Conv2dConfig } from './conv2d';
 import type { DenseConfig } from './dense';
 import type { DropoutConfig } from './dropout';
@@ -17,6 +18,7 @@ export type LayerConfig =
   | Conv2dConfig
   | Pool2dConfig
   | GlobalAvgPool2dConfig
+  | BatchNormalizationConfig
   | ActivationConfig
   | ReshapeConfig
   | DropoutConfig
@@ -27,6 +29,6 @@ export type LayerConfig =
 export type LayerType = LayerConfig['type'];
 
 export type {
-  ActivationConfig, Conv2dConfig, DenseConfig, DropoutConfig, EmbeddingConfig, GlobalAvgPool2dConfig, Pool2dConfig,
+  ActivationConfig, BatchNormalizationConfig, Conv2dConfig, DenseConfig, DropoutConfig, EmbeddingConfig, GlobalAvgPool2dConfig, Pool2dConfig,
   RecurrentConfig, ReshapeConfig, ResidualConfig,
 };

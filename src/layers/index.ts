@@ -2,6 +2,7 @@
 import { NeuriteError } from '../errors';
 import { checkKeys, closest } from '../options';
 import { Activation, type ActivationConfig } from './activation';
+import { BatchNormalization, type BatchNormalizationConfig } from './batchnorm';
 import { Conv2d, type Conv2dConfig } from './conv2d';
 import { Dense, type DenseConfig } from './dense';
 import { Dropout, type DropoutConfig } from './dropout';
@@ -21,6 +22,7 @@ export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory
   ['conv2d', (name, cfg, shape) => new Conv2d(name, cfg as Conv2dConfig, shape)],
   ['maxPool2d', (name, cfg, shape) => new Pool2d(name, cfg as Pool2dConfig, shape)],
   ['avgPool2d', (name, cfg, shape) => new Pool2d(name, cfg as Pool2dConfig, shape)],
+  ['batchNormalization', (name, cfg, shape) => new BatchNormalization(name, cfg as BatchNormalizationConfig, shape)],
   ['globalAvgPool2d', (name, cfg, shape) => new GlobalAvgPool2d(name, cfg as GlobalAvgPool2dConfig, shape)],
   ['activation', (name, cfg, shape) => new Activation(name, cfg as ActivationConfig, shape)],
   ['flatten', (name, cfg, shape) => new Reshape(name, cfg as ReshapeConfig, shape)],
@@ -40,6 +42,7 @@ export const LAYER_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map<str
   ['maxPool2d', ['poolSize', 'stride', 'padding']],
   ['avgPool2d', ['poolSize', 'stride', 'padding']],
   ['globalAvgPool2d', []],
+  ['batchNormalization', ['momentum', 'epsilon', 'activation', 'alpha']],
   ['activation', ['activation', 'alpha']],
   ['flatten', []],
   ['reshape', ['targetShape']],

@@ -16,6 +16,13 @@ export interface ParamSlot {
   ptr: number;
   grad: number;
   state: number[];
+  /**
+   * a buffer, not a learned parameter (BatchNorm's running statistics): saved and loaded with the
+   * weights, but it has no gradient and no optimizer moves it
+   */
+  buffer?: boolean;
+  /** the dtype in a model file: I64 for PyTorch's counters (num_batches_tracked); default F32 */
+  dtype?: 'I64';
   /** internal layout → PyTorch layout (default: identical) */
   toTorch?(internal: Float32Array): Float32Array;
   /** PyTorch layout → internal layout (default: identical) */

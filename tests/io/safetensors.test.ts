@@ -299,7 +299,7 @@ describe('readSafetensors rejects malformed input', () => {
   });
 
   it('reports known but unsupported dtypes as UNSUPPORTED, naming them', () => {
-    for (const dtype of ['F16', 'BF16', 'F64', 'I8', 'I16', 'I32', 'I64', 'U8', 'U16', 'U32', 'U64', 'BOOL', 'F8_E4M3', 'F8_E5M2']) {
+    for (const dtype of ['F16', 'BF16', 'F64', 'I8', 'I16', 'I32', 'U8', 'U16', 'U32', 'U64', 'BOOL', 'F8_E4M3', 'F8_E5M2']) {
       const err = expectNeuriteError(
         () => readSafetensors(buildFile({ w: T(dtype, [2], [0, 8]) }, new Uint8Array(8))),
         'UNSUPPORTED',
@@ -307,6 +307,21 @@ describe('readSafetensors rejects malformed input', () => {
       expect(err.message).toContain(dtype);
       expect(err.message).toContain('"w"');
     }
+  });
+
+  it('reads and writes I64 (PyTorch\'s counters, such as num_batches_tracked) as float32 values', () => {
+    const bytes = writeSafetensors([['n', { dtype: 'I64', shape: [], data: new Float32Array([12345]) }], ['w', { shape: [2], data: new Float32Array([1.5, -2]) }]]);
+    const file = readSafetensors(bytes);
+    expect(file.tensors.get('n')).toMatchObject({ dtype: 'I64', shape: [] });
+    expect(Array.from(file.tensors.get('n')!.data)).toEqual([12345]);
+    expect(file.tensors.get('w')!.dtype).toBe('F32');
+    // 8 bytes per value: a length that fits F32 but not I64 is malformed
+    expectNeuriteError(() => readSafetensors(buildFile({ n: T('I64', [2], [0, 8]) }, new Uint8Array(8))), 'MALFORMED_FILE');
+    const v = new DataView(new ArrayBuffer(16));
+    v.setBigInt64(0, -3n, true);
+    v.setBigInt64(8, 2n ** 40n, true);
+    expect(Array.from(readSafetensors(buildFile({ n: T('I64', [2], [0, 16]) }, new Uint8Array(v.buffer))).tensors.get('n')!.data)).toEqual([-3, 2 ** 40]);
+    expect(() => writeSafetensors([['n', { dtype: 'I64', shape: [1], data: new Float32Array([0.5]) }]])).toThrow(/integers/);
   });
 
   it('reports unknown or non-string dtypes as MALFORMED_FILE', () => {
