@@ -2,12 +2,16 @@
 // plain row-major GEMM; the host converts from/to PyTorch's (out,in) at load and save.
 import { gemm } from './gemm';
 
-/** y(batch,out) = x(batch,in) · wt(in,out) + bias(out) */
+/** y(batch,out) = x(batch,in) · wt(in,out) + bias(out); bias 0 means none */
 export function dense_forward(
   y: usize, x: usize, wt: usize, bias: usize,
   batch: i32, inp: i32, out: i32, scratch: usize,
 ): void {
   const rowBytes = <usize>out << 2;
+  if (bias == 0) {
+    gemm(y, x, wt, batch, out, inp, inp, 1, out, 1, out, 0, scratch);
+    return;
+  }
   for (let r = 0; r < batch; r++) memory.copy(y + <usize>r * rowBytes, bias, rowBytes);
   gemm(y, x, wt, batch, out, inp, inp, 1, out, 1, out, 1, scratch);
 }
@@ -23,7 +27,7 @@ export function dense_backward(
 ): void {
   if (batch <= 0) return;
   gemm(dwt, x, dy, inp, out, batch, 1, inp, out, 1, out, 1, scratch);
-  column_sum(dbias, dy, batch, out);
+  if (dbias != 0) column_sum(dbias, dy, batch, out);
   if (dx != 0) gemm(dx, dy, wt, batch, inp, out, out, 1, 1, out, inp, 1, scratch);
 }
 

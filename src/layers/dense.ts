@@ -12,6 +12,8 @@ export interface DenseConfig extends LayerBase {
   activation?: ActivationName;
   /** leakyRelu slope, ELU alpha, swish beta, PReLU initial slope */
   alpha?: number;
+  /** add a learned bias (default true); false leaves it out, as nn.Linear(bias=False) */
+  useBias?: boolean;
 }
 
 /** Largest layer width accepted from a topology: bounds memory taken on an untrusted file. */
@@ -32,7 +34,7 @@ export class Dense implements Layer {
   private readonly units: number;
   private readonly alpha: number;
   private readonly weight: ParamSlot;
-  private readonly bias: ParamSlot;
+  private readonly bias?: ParamSlot;
   private readonly prelu?: ParamSlot;
   logits = 0;
   output = 0;
@@ -61,8 +63,9 @@ export class Dense implements Layer {
       toTorch: (w) => transpose(w, inp, out),
       fromTorch: (w) => transpose(w, out, inp),
     });
-    this.bias = paramSlot('bias', [out]);
-    this.params = [this.weight, this.bias];
+    if (cfg.useBias !== undefined && typeof cfg.useBias !== 'boolean') throw new NeuriteError('INVALID_ARGUMENT', `${where}: useBias must be true or false`);
+    this.bias = cfg.useBias === false ? undefined : paramSlot('bias', [out]);
+    this.params = this.bias ? [this.weight, this.bias] : [this.weight];
     if (this.activation.learned) {
       this.prelu = paramSlot('alpha', [out]);
       this.params.push(this.prelu);
@@ -75,12 +78,13 @@ export class Dense implements Layer {
   config(): DenseConfig {
     const c: DenseConfig = { type: 'dense', name: this.name, units: this.units, activation: this.activation.name };
     if (this.activation.defaultAlpha !== undefined && this.alpha !== this.activation.defaultAlpha) c.alpha = this.alpha;
+    if (!this.bias) c.useBias = false;
     return c;
   }
 
   initialize(rng: Rng, set: (slot: ParamSlot, values: Float32Array) => void): void {
     set(this.weight, initUniform(rng, this.weight.size, this.inp, this.units, this.activation.init === 'he'));
-    set(this.bias, new Float32Array(this.bias.size));
+    if (this.bias) set(this.bias, new Float32Array(this.bias.size));
     if (this.prelu) set(this.prelu, new Float32Array(this.prelu.size).fill(this.alpha));
   }
 
@@ -95,7 +99,7 @@ export class Dense implements Layer {
 
   forward(k: Kernels, x: number, samples: number, _training: boolean, _rng: Rng): void {
     const batch = samples * this.steps; // every step of every sample is one row
-    k.k.dense_forward(this.logits, x, this.weight.ptr, this.bias.ptr, batch, this.inp, this.units, k.scratch);
+    k.k.dense_forward(this.logits, x, this.weight.ptr, this.bias?.ptr ?? 0, batch, this.inp, this.units, k.scratch);
     activationForward(k, this.activation, this.alpha, this.output, this.logits, batch, this.units, this.prelu?.ptr);
   }
 
@@ -105,6 +109,6 @@ export class Dense implements Layer {
       activationBackward(k, this.activation, this.alpha, this.logitsGrad, this.outputGrad, this.logits, this.output,
         batch, this.units, `layer ${this.name}`, this.prelu?.ptr, this.prelu?.grad);
     }
-    k.k.dense_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, batch, this.inp, this.units, k.scratch);
+    k.k.dense_backward(dx, this.weight.grad, this.bias?.grad ?? 0, this.logitsGrad, x, this.weight.ptr, batch, this.inp, this.units, k.scratch);
   }
 }

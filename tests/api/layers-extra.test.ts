@@ -99,3 +99,26 @@ describe('summary', () => {
     expect(lines).toContain('Frozen params: 40');
   });
 });
+
+describe('useBias: false', () => {
+  it('dense without a bias: no bias parameter, y = x·Wᵀ, gradients check, round trip', async () => {
+    const nn = await runtime('relaxed');
+    const rng = new Rng(21);
+    const m = nn.sequential({ inputShape: [3], seed: 1, layers: [{ type: 'dense', units: 2, useBias: false, activation: 'tanh' }, { type: 'dense', units: 1 }] });
+    expect(Object.keys(m.getWeights()).sort()).toEqual(['dense_0.weight', 'dense_1.bias', 'dense_1.weight']);
+    expect(m.parameterCount).toBe(6 + 3);
+    const x = rng.array(4 * 3);
+    const w = m.getWeights()['dense_0.weight'];
+    const probe = nn.sequential({ inputShape: [3], layers: [{ type: 'dense', units: 2, useBias: false }] });
+    probe.setWeights({ 'dense_0.weight': w }, { strict: true });
+    const y = probe.predict(x);
+    for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) {
+      expect(y[r * 2 + j]).toBeCloseTo(x[r * 3] * w[j * 3] + x[r * 3 + 1] * w[j * 3 + 1] + x[r * 3 + 2] * w[j * 3 + 2], 5);
+    }
+    gradcheckModel(m, x, rng.array(4), 'mse', 'no bias');
+    const back = nn.load(m.save());
+    expect(back.topology().layers[0]).toMatchObject({ useBias: false });
+    expect(Array.from(back.predict(x))).toEqual(Array.from(m.predict(x)));
+    expect(() => nn.sequential({ inputShape: [3], layers: [{ type: 'dense', units: 2, useBias: 'no' as never }] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});

@@ -34,6 +34,26 @@ function expectOnlyWritten(k: RawKernels, before: Int32Array, allowed: [number, 
 }
 
 describe.each(BUILDS)('dense (%s build)', (build) => {
+  it('bias pointer 0 means no bias: forward is x·wt, backward leaves the bias gradient alone', () => {
+    const k = fresh(build);
+    const rng = new Rng(77);
+    const [batch, inp, out] = [3, 5, 9];
+    const x = rng.array(batch * inp);
+    const wt = rng.array(inp * out);
+    const yp = put(k, rng.array(batch * out, 5, 6));
+    k.exports.dense_forward(yp, put(k, x), put(k, wt), 0, batch, inp, out, k.scratch);
+    expectClose(k.read(yp, batch * out), denseForwardRef(x, wt, new Float64Array(out), batch, inp, out), { rtol: RTOL, atol: ATOL, label: 'y' });
+    const dy = rng.array(batch * out);
+    const dwt = put(k, new Float64Array(inp * out));
+    const [dyp, xp, wtp] = [put(k, dy), put(k, x), put(k, wt)];
+    const before = snapshot(k);
+    k.exports.dense_backward(0, dwt, 0, dyp, xp, wtp, batch, inp, out, k.scratch);
+    const ref = denseBackwardRef(dy, x, wt, batch, inp, out);
+    expectClose(k.read(dwt, inp * out), ref.dwt, { rtol: RTOL, atol: ATOL, label: 'dwt' });
+    // nothing but dwt and the gemm scratch was written: no bias gradient at address 0
+    expectOnlyWritten(k, before, [[dwt, dwt + inp * out * 4], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()]], 'no-bias backward');
+  });
+
   it.each(SHAPES)('forward batch=%i in=%i out=%i', (batch, inp, out) => {
     const k = fresh(build);
     const rng = new Rng(batch * 10007 + inp * 101 + out);
