@@ -1,6 +1,6 @@
 // The table of activations: which kernel pair each name calls and its default parameter.
 import { NeuriteError } from './errors';
-import type { Kernels } from './wasm';
+import type { KernelExports, Kernels } from './wasm';
 import { closest } from './options';
 
 /** Every activation by name. */
@@ -10,8 +10,9 @@ export type ActivationName =
 export interface ActivationDef {
   /** name as written in a topology */
   readonly name: ActivationName;
-  /** kernel prefix in the wasm ABI: `<kernel>_forward`, `<kernel>_backward` */
-  readonly kernel: string;
+  /** the element-wise kernels (absent for linear, and for softmax and PReLU, which have their own) */
+  readonly forward?: (k: KernelExports) => ElementwiseForward;
+  readonly backward?: (k: KernelExports) => ElementwiseBackward;
   /** whether it has a backward (step does not) */
   readonly differentiable: boolean;
   /** the activation's own parameter (leaky slope, ELU alpha, swish beta), if it has one */
@@ -24,18 +25,23 @@ export interface ActivationDef {
   readonly init: 'glorot' | 'he';
 }
 
+type ElementwiseForward = (y: number, x: number, n: number, alpha: number) => void;
+type ElementwiseBackward = (dx: number, dy: number, x: number, y: number, n: number, alpha: number) => void;
+
+// Element-wise kernels, as references into an instance's exports: a misspelt kernel is a compile
+// error. linear needs no call; softmax and PReLU have their own (row-wise, per-unit) kernels.
 export const ACTIVATIONS: ReadonlyMap<string, ActivationDef> = new Map(([
-  { name: 'linear', kernel: 'linear', differentiable: true, init: 'glorot' },
-  { name: 'step', kernel: 'step', differentiable: false, init: 'glorot' },
-  { name: 'sigmoid', kernel: 'sigmoid', differentiable: true, init: 'glorot' },
-  { name: 'tanh', kernel: 'tanh', differentiable: true, init: 'glorot' },
-  { name: 'relu', kernel: 'relu', differentiable: true, init: 'he' },
-  { name: 'leakyRelu', kernel: 'leaky_relu', differentiable: true, defaultAlpha: 0.01, init: 'he' },
-  { name: 'prelu', kernel: 'prelu', differentiable: true, defaultAlpha: 0.25, learned: true, init: 'he' },
-  { name: 'elu', kernel: 'elu', differentiable: true, defaultAlpha: 1, init: 'he' },
-  { name: 'swish', kernel: 'swish', differentiable: true, defaultAlpha: 1, init: 'he' },
-  { name: 'gelu', kernel: 'gelu', differentiable: true, init: 'he' },
-  { name: 'softmax', kernel: 'softmax', differentiable: true, rowwise: true, init: 'glorot' },
+  { name: 'linear', differentiable: true, init: 'glorot' },
+  { name: 'step', forward: (k) => k.step_forward, differentiable: false, init: 'glorot' },
+  { name: 'sigmoid', forward: (k) => k.sigmoid_forward, backward: (k) => k.sigmoid_backward, differentiable: true, init: 'glorot' },
+  { name: 'tanh', forward: (k) => k.tanh_forward, backward: (k) => k.tanh_backward, differentiable: true, init: 'glorot' },
+  { name: 'relu', forward: (k) => k.relu_forward, backward: (k) => k.relu_backward, differentiable: true, init: 'he' },
+  { name: 'leakyRelu', forward: (k) => k.leaky_relu_forward, backward: (k) => k.leaky_relu_backward, differentiable: true, defaultAlpha: 0.01, init: 'he' },
+  { name: 'prelu', differentiable: true, defaultAlpha: 0.25, learned: true, init: 'he' },
+  { name: 'elu', forward: (k) => k.elu_forward, backward: (k) => k.elu_backward, differentiable: true, defaultAlpha: 1, init: 'he' },
+  { name: 'swish', forward: (k) => k.swish_forward, backward: (k) => k.swish_backward, differentiable: true, defaultAlpha: 1, init: 'he' },
+  { name: 'gelu', forward: (k) => k.gelu_forward, backward: (k) => k.gelu_backward, differentiable: true, init: 'he' },
+  { name: 'softmax', differentiable: true, rowwise: true, init: 'glorot' },
 ] as ActivationDef[]).map((a) => [a.name, a]));
 
 /** The activation and its parameter from a layer config `{ activation?, alpha? }`. */
@@ -65,7 +71,7 @@ export function activationForward(k: Kernels, def: ActivationDef, alpha: number,
   if (def.name === 'linear') return;
   if (def.learned) k.k.prelu_forward(y, x, learned, rows, cols);
   else if (def.rowwise) k.k.softmax_forward(y, x, rows, cols);
-  else k.k[`${def.kernel}_forward`](y, x, rows * cols, alpha);
+  else def.forward!(k.k)(y, x, rows * cols, alpha);
 }
 
 /** dx += f'(x)·dy; `dlearned` receives the PReLU slopes' gradient. */
@@ -77,5 +83,5 @@ export function activationBackward(k: Kernels, def: ActivationDef, alpha: number
   }
   if (def.learned) k.k.prelu_backward(dx, dlearned, dy, x, learned, rows, cols);
   else if (def.rowwise) k.k.softmax_backward(dx, dy, y, rows, cols);
-  else k.k[`${def.kernel}_backward`](dx, dy, x, y, rows * cols, alpha);
+  else def.backward!(k.k)(dx, dy, x, y, rows * cols, alpha);
 }

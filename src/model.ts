@@ -264,7 +264,7 @@ export class Model {
   lossValue(def: LossDef, batch: number, weights?: Float32Array): number {
     const last = this.layers[this.layers.length - 1];
     const fused = this.fusedWith(def);
-    const kernel = this.k.k[`${fused ? def.fused!.kernel : def.kernel}_forward`];
+    const kernel = (fused ? def.fused!.kernels : def.kernels)(this.k.k).forward;
     const p = fused ? last.logits : last.output;
     const rows = batch * this.lossRows;
     const cols = this.lossCols;
@@ -285,8 +285,8 @@ export class Model {
     const last = layers[layers.length - 1];
     const fused = this.fusedWith(def);
     const [rows, cols] = [batch * this.lossRows, this.lossCols];
-    if (fused) k.k[`${def.fused!.kernel}_backward`](last.logitsGrad, last.output, plan.target, rows, cols);
-    else k.k[`${def.kernel}_backward`](last.outputGrad, last.output, plan.target, rows, cols);
+    if (fused) def.fused!.kernels(k.k).backward(last.logitsGrad, last.output, plan.target, rows, cols);
+    else def.kernels(k.k).backward(last.outputGrad, last.output, plan.target, rows, cols);
     if (weights) {
       // each row's gradient scales with its weight
       const w = this.weightsAt!.ptr;

@@ -5,32 +5,9 @@
 // (activations saved for backward, the current batch) is re-planned whenever its size changes.
 import { NeuriteError } from './errors';
 
-/** The kernel ABI, as exported by assembly/index.ts. Pointers are byte offsets. */
-export interface KernelExports {
-  memory: WebAssembly.Memory;
-  build_id(): number;
-  heap_base(): number;
-  gemm_scratch_bytes(): number;
-  gemm(c: number, a: number, b: number, m: number, n: number, k: number,
-    aRs: number, aCs: number, bRs: number, bCs: number, ldc: number, accumulate: number, scratch: number): void;
-  dense_forward(y: number, x: number, wt: number, bias: number, batch: number, inp: number, out: number, scratch: number): void;
-  dense_backward(dx: number, dwt: number, dbias: number, dy: number, x: number, wt: number,
-    batch: number, inp: number, out: number, scratch: number): void;
-  prelu_forward(y: number, x: number, alpha: number, batch: number, units: number): void;
-  prelu_backward(dx: number, dalpha: number, dy: number, x: number, alpha: number, batch: number, units: number): void;
-  softmax_forward(y: number, x: number, rows: number, cols: number): void;
-  softmax_backward(dx: number, dy: number, y: number, rows: number, cols: number): void;
-  sgd_update(p: number, g: number, n: number, lr: number): void;
-  momentum_update(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
-  adagrad_update(p: number, g: number, s: number, n: number, lr: number, eps: number): void;
-  rmsprop_update(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
-  adam_update(p: number, g: number, m: number, v: number, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number): void;
-  fill_zero(p: number, n: number): void;
-  axpy(y: number, x: number, n: number, a: number): void;
-  count_nonfinite(p: number, n: number): number;
-  [kernel: string]: any;
-}
+import type { KernelExports } from './kernel-exports';
+
+export type { KernelExports };
 
 export type BuildName = 'relaxed' | 'simd' | 'scalar';
 const BUILD_NAMES: BuildName[] = ['scalar', 'simd', 'relaxed'];

@@ -4,7 +4,7 @@ import { activationBackward, activationForward, activationOf, type ActivationDef
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { axis, chw, pair, paddingModes, type Padding, channelsFirstHint } from './geometry';
+import { axis, chw, pair, paddingModes, type ConvGeometry, type Padding, channelsFirstHint } from './geometry';
 import { initUniform, paramSlot, type Layer, type LayerBase, type ParamSlot } from './layer';
 
 export interface Conv2dConfig extends LayerBase {
@@ -37,7 +37,7 @@ export class Conv2d implements Layer {
   private readonly weight: ParamSlot;
   private readonly bias: ParamSlot;
   /** c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow as the kernels take them */
-  private readonly dims: number[];
+  private readonly dims: ConvGeometry;
   private readonly cfg: Conv2dConfig;
   private workspace = 0;
   logits = 0;

@@ -61,3 +61,8 @@ export function paddingModes(p: unknown, where: string, allowFull: boolean): [Pa
   throw new NeuriteError('INVALID_ARGUMENT',
     `${where}: padding must be 'valid', 'same'${allowFull ? ", 'full'" : ''} or a number of cells, got ${JSON.stringify(p)}`);
 }
+
+/** A pooling window's geometry as the kernels take it: h, w, kh, kw, sh, sw, pt, pl, oh, ow. */
+export type PoolGeometry = [number, number, number, number, number, number, number, number, number, number];
+/** A convolution's geometry as the kernels take it: c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow. */
+export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];

@@ -3,7 +3,7 @@
 // the window.
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { chw, channelsFirstHint } from './geometry';
+import { chw, channelsFirstHint, type PoolGeometry } from './geometry';
 import type { Layer, LayerBase, ParamSlot } from './layer';
 
 export interface GlobalAvgPool2dConfig extends LayerBase {
@@ -20,7 +20,7 @@ export class GlobalAvgPool2d implements Layer {
   readonly gradFloats: number;
   readonly workspaceFloats = 0;
   private readonly planes: number;
-  private readonly geo: number[]; // h, w, kh, kw, sh, sw, pt, pl, oh, ow
+  private readonly geo: PoolGeometry;
   output = 0;
   outputGrad = 0;
   get logits(): number { return this.output; }

@@ -2,7 +2,7 @@
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { axis, chw, pair, paddingModes, type Padding, channelsFirstHint } from './geometry';
+import { axis, chw, pair, paddingModes, type Padding, type PoolGeometry, channelsFirstHint } from './geometry';
 import type { Layer, LayerBase, ParamSlot } from './layer';
 
 export interface Pool2dConfig extends LayerBase {
@@ -25,7 +25,7 @@ export class Pool2d implements Layer {
   readonly workspaceFloats = 0;
   private readonly cfg: Pool2dConfig;
   private readonly planes: number;
-  private readonly geo: number[]; // h, w, kh, kw, sh, sw, pt, pl, oh, ow
+  private readonly geo: PoolGeometry;
   private argmax = 0;
   output = 0;
   outputGrad = 0;
