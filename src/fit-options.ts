@@ -4,7 +4,7 @@
 import { toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
 import type { FitOptions } from './fit';
-import type { Model } from './model';
+import type { Engine } from './engine';
 import { checkKeys } from './options';
 
 const invalid = (message: string) => new NeuriteError('INVALID_ARGUMENT', `fit: ${message}`);
@@ -32,7 +32,7 @@ export function checkFitOptions(options: FitOptions): void {
 }
 
 /** validationData as checked rows and targets, or undefined when there is none. */
-export function checkValidationData(model: Model, validation: unknown): [Float32Array, Float32Array] | undefined {
+export function checkValidationData(model: Engine, validation: unknown): [Float32Array, Float32Array] | undefined {
   if (validation === undefined) return undefined;
   if (!Array.isArray(validation) || validation.length !== 2) throw invalid('validationData must be [x, y]');
   const rows = toRows(validation[0] as Samples, model.inputSize, 'fit: validationData x');
@@ -46,7 +46,7 @@ export function checkValidationData(model: Model, validation: unknown): [Float32
  * validationSplit: the last fraction of the samples, taken before any shuffling (as Keras does),
  * held out for validation. Returns the training part and the validation part.
  */
-export function splitValidation(rows: Float32Array, targets: Float32Array, n: number, model: Model, split: unknown,
+export function splitValidation(rows: Float32Array, targets: Float32Array, n: number, model: Engine, split: unknown,
   hasValidationData: boolean): { rows: Float32Array; targets: Float32Array; n: number; validation?: [Float32Array, Float32Array] } {
   if (split === undefined) return { rows, targets, n };
   if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw invalid(`validationSplit must be a fraction in [0, 1), got ${JSON.stringify(split)}`);
@@ -66,7 +66,7 @@ export function splitValidation(rows: Float32Array, targets: Float32Array, n: nu
  * classWeight[the row's class]; undefined when neither is given. Classes are read from the
  * one-hot (or 0/1) targets.
  */
-export function lossRowWeights(model: Model, targets: Float32Array, n: number, sampleWeight: unknown, classWeight: unknown,
+export function lossRowWeights(model: Engine, targets: Float32Array, n: number, sampleWeight: unknown, classWeight: unknown,
   classification: boolean): Float32Array | undefined {
   if (sampleWeight === undefined && classWeight === undefined) return undefined;
   const R = model.lossRows;

@@ -5,7 +5,7 @@ import { NeuriteError } from './errors';
 import { checkEarlyStopping, checkFitOptions, checkValidationData, lossRowWeights, splitValidation, type EarlyStopping } from './fit-options';
 import { DivergenceGuard } from './guard';
 import { loss as lossDef, type LossName } from './losses';
-import type { Model } from './model';
+import type { Engine } from './engine';
 import type { OptimizerSpec } from './optimizers';
 
 export interface FitOptions {
@@ -92,7 +92,7 @@ function yieldToEventLoop(): Promise<void> {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export async function fit(model: Model, x: Samples, y: Targets, options: FitOptions): Promise<History> {
+export async function fit(model: Engine, x: Samples, y: Targets, options: FitOptions): Promise<History> {
   checkFitOptions(options);
   const epochs = positiveInt(options.epochs, 1, 'epochs');
   const allRows = toRows(x, model.inputSize, 'fit: x');
@@ -189,7 +189,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
     history.loss.push(logs.loss);
     if (def.classification) history.accuracy.push((logs.accuracy = correct / (n * model.lossRows)));
     if (validation) {
-      const v = model.evaluate(validation[0], validation[1], { loss: def.name });
+      const v = model.evaluateRows(validation[0], validation[1], def, 256);
       history.valLoss.push((logs.valLoss = v.loss));
       if (v.accuracy !== undefined) history.valAccuracy.push((logs.valAccuracy = v.accuracy));
     }
@@ -214,7 +214,7 @@ export async function fit(model: Model, x: Samples, y: Targets, options: FitOpti
 // The remedy for exploding gradients (back-propagation through time is known for them): clamp
 // each value, then scale all of them together when their global norm is too large, as
 // torch.nn.utils.clip_grad_value_ and clip_grad_norm_ do.
-function clipGradients(model: Model, first: number, clipValue: number | undefined, clipNorm: number | undefined): void {
+function clipGradients(model: Engine, first: number, clipValue: number | undefined, clipNorm: number | undefined): void {
   const k = model.k.k;
   const params = model.layers.slice(first).filter((l) => l.trainable).flatMap((l) => l.params).filter((p) => !p.buffer);
   if (clipValue !== undefined) for (const p of params) k.clip_values(p.grad, p.size, clipValue);
@@ -227,7 +227,7 @@ function clipGradients(model: Model, first: number, clipValue: number | undefine
 
 // The weights go back to the last ones whose loss and gradients were finite. Before the first
 // step of this fit there is nothing to undo: the weights are as the caller left them.
-function diverged(model: Model, undo: boolean, what: string, epoch: number, batch: number): never {
+function diverged(model: Engine, undo: boolean, what: string, epoch: number, batch: number): never {
   if (undo) model.restoreGood();
   throw new NeuriteError('DIVERGED',
     `fit: training diverged in epoch ${epoch}, batch ${batch}: ${what}. The weights are the last good ones; try a smaller learning rate.`);

@@ -55,7 +55,7 @@ export class StepRunner {
     const fwd = this.layers.reduce((n, l) => n + Math.ceil(l.forwardFloats / 4) * 4, 0);
     const grad = this.layers.reduce((n, l) => n + Math.ceil(l.gradFloats / 4) * 4, 0);
     const work = this.layers.reduce((n, l) => Math.max(n, l.workspaceFloats), 0);
-    this.input = model.reserve(Math.ceil(this.stepInput / 4) * 4 + fwd + grad + work);
+    this.input = model.engine.reserve(Math.ceil(this.stepInput / 4) * 4 + fwd + grad + work);
     let f = this.input + Math.ceil(this.stepInput / 4) * 16;
     let g = f + fwd * 4;
     const w = g + grad * 4;
@@ -68,8 +68,8 @@ export class StepRunner {
 
   /** A zeroed state block, reusing one a disposed stream gave back. */
   takeState(): number {
-    const ptr = this.free.pop() ?? this.model.reserve(this.stateFloats);
-    this.model.k.f32.fill(0, ptr >> 2, (ptr >> 2) + this.stateFloats);
+    const ptr = this.free.pop() ?? this.model.engine.reserve(this.stateFloats);
+    this.model.engine.k.f32.fill(0, ptr >> 2, (ptr >> 2) + this.stateFloats);
     return ptr;
   }
 
@@ -79,7 +79,7 @@ export class StepRunner {
 
   /** One step of one stream: x (stepInput) in, the state at `state` advanced, output returned. */
   step(state: number, x: ArrayLike<number>): Float32Array {
-    const k = this.model.k;
+    const k = this.model.engine.k;
     const f32 = k.f32;
     f32.set(x, this.input >> 2);
     let at = state;
@@ -89,7 +89,7 @@ export class StepRunner {
         l.h0 = at;
         l.c0 = l.type === 'lstm' ? at + l.units * 4 : 0;
       }
-      l.forward(k, inp, 1, false, this.model.rng);
+      l.forward(k, inp, 1, false, this.model.engine.rng);
       if (l instanceof Recurrent) {
         const last = l.finalState();
         f32.copyWithin(at >> 2, last.h >> 2, (last.h >> 2) + l.units);
@@ -140,7 +140,7 @@ export class Stream {
   /** Forget the carried state: the next step starts a new sequence. */
   reset(): void {
     this.live();
-    const f32 = this.model.k.f32;
+    const f32 = this.model.engine.k.f32;
     f32.fill(0, this.state >> 2, (this.state >> 2) + this.runner.stateFloats);
     this.steps = 0;
   }

@@ -49,11 +49,14 @@ async function runModelCase(nn, bytes, r) {
   try {
     const n = r.range(1, 3);
     const scale = r.pick([1, 1, 1, 1e3, 1e30]);
-    const x = values(r, n * model.inputSize, scale);
+    // sizes from the public shapes
+    const inputSize = model.inputShape.reduce((a, b) => a * b, 1);
+    const outputSize = model.outputShape.reduce((a, b) => a * b, 1);
+    const x = values(r, n * inputSize, scale);
     const y = model.predict(x);
-    if (y.length !== n * model.outputSize || !finite(y)) return 'nonfinite';
+    if (y.length !== n * outputSize || !finite(y)) return 'nonfinite';
     if (r.chance(0.3)) {
-      const t = values(r, n * model.outputSize, 0.5).map((v) => v + 0.5);
+      const t = values(r, n * outputSize, 0.5).map((v) => v + 0.5);
       const h = await model.fit(x, t, {
         epochs: r.range(1, 3), batchSize: r.range(1, n), loss: r.pick(['mse', 'mae', 'binaryCrossentropy']),
         optimizer: { type: r.pick(['sgd', 'adam', 'momentum', 'rmsprop', 'adagrad']), learningRate: r.pick([1e-3, 0.1, 10, 1e6]) },

@@ -4,7 +4,7 @@
 // key `neurite.training` the optimizer settings, its step count (which also places the
 // learning-rate schedule), the loss, and the generator's position (shuffling, dropout masks).
 import { NeuriteError } from '../errors';
-import type { Model } from '../model';
+import type { Engine } from '../engine';
 import { loss as lossDef } from '../losses';
 import { optimizer as makeOptimizer, type OptimizerSpec } from '../optimizers';
 import type { TensorValues } from '../load-weights';
@@ -25,7 +25,7 @@ interface TrainingMeta {
 const malformed = (what: string) => new NeuriteError('MALFORMED_FILE', `load: training state: ${what}`);
 
 /** The tensors and the metadata entry that save({ training: true }) adds; none before a fit. */
-export function trainingState(model: Model): { tensors: Map<string, TensorValues>; meta: string } | undefined {
+export function trainingState(model: Engine): { tensors: Map<string, TensorValues>; meta: string } | undefined {
   const trainer = model.trainer;
   if (!trainer) return undefined;
   const f32 = model.k.f32;
@@ -52,7 +52,7 @@ export function splitTensors(tensors: ReadonlyMap<string, TensorValues>): { weig
  * Put a saved training state back into a freshly loaded model. Everything is checked before the
  * optimizer's memory is touched; a bad state is MALFORMED_FILE.
  */
-export function restoreTraining(model: Model, raw: string | undefined, state: ReadonlyMap<string, TensorValues>): void {
+export function restoreTraining(model: Engine, raw: string | undefined, state: ReadonlyMap<string, TensorValues>): void {
   if (raw === undefined) {
     if (state.size > 0) throw malformed(`the file has optimizer tensors but no ${TRAINING_KEY} metadata`);
     return;

@@ -24,7 +24,8 @@ describe('fuzz (fixed seed)', () => {
     // succeed, and refusals of each kind
     const o = summary.outcomes as Record<string, number>;
     expect(o['model ok']).toBeGreaterThan(100);
-    expect(o['image ok']).toBeGreaterThan(100);
+    // a decoded image either frames a digit or is told to have none (noise rarely looks like ink)
+    expect((o['image ok'] ?? 0) + (o['image error NO_DIGIT'] ?? 0)).toBeGreaterThan(100);
     for (const code of ['MALFORMED_FILE', 'SHAPE_MISMATCH', 'INVALID_ARGUMENT', 'TOO_LARGE', 'NON_FINITE', 'DIVERGED']) {
       expect(o[`model error ${code}`], code).toBeGreaterThan(0);
     }

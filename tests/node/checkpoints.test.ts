@@ -41,7 +41,7 @@ describe('CheckpointStore', () => {
     const x = new Float32Array(10).fill(0.3);
     expect(Array.from(model!.predict(x))).toEqual(Array.from(m.predict(x)));
     // training state came along: the same step count
-    expect(model!.trainer!.step).toBe(m.trainer!.step);
+    expect(model!.engine.trainer!.step).toBe(m.engine.trainer!.step);
     // a new store on the same directory continues the numbering
     expect((await new CheckpointStore(dir, { keep: 3 }).save(m)).sequence).toBe(6);
   });

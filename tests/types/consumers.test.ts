@@ -84,7 +84,7 @@ const BAD = [
   `void m.fit([[1, 2]], [[1]], { epoch: 5 });`,
   `void m.fit([[1, 2]], [[1]], { loss: 'crossentropy' });`,
   `void m.fit([[1, 2]], [[1]], { optimizer: { type: 'adam', learningrate: 0.1 } });`,
-  `m.trainer;`,
+  `m.engine;`,
 ];
 const BAD_FILE = `import { init } from 'neurite';\nconst nn = await init();\nconst m = nn.sequential({ inputShape: [2], layers: [{ type: 'dense', units: 1 }] });\n${BAD.join('\n')}\n`;
 

@@ -21,4 +21,4 @@ await Deno.writeFile(saved[2], bytes);
 const { model, path, skipped } = await store.load(nn);
 const want = nn.load(await Deno.readFile(saved[1])).predict(x);
 const same = Array.from(model.predict(x)).every((v, i) => v === want[i]);
-console.log(JSON.stringify({ saved, files, path, skipped: skipped.map((s) => s.path), reason: skipped[0]?.reason, same, step: model.trainer?.step }));
+console.log(JSON.stringify({ saved, files, path, skipped: skipped.map((s) => s.path), reason: skipped[0]?.reason, same, step: model.engine.trainer?.step }));
