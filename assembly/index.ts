@@ -38,7 +38,8 @@ export {
   gru_forward, gru_backward,
   embedding_forward, embedding_backward,
 } from './recurrent';
-export { im2col, col2im, conv2d_forward, conv2d_backward } from './conv';
+export { im2col, col2im, conv2d_im2col_forward, conv2d_im2col_backward } from './conv';
+export { conv2d_indirect_workspace, conv2d_indirect_forward, conv2d_indirect_backward } from './conv_indirect';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward } from './pool';
 
 import { GEMM_SCRATCH_BYTES } from './gemm';

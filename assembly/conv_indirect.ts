@@ -1,0 +1,400 @@
+// 2-D convolution by indirect GEMM (XNNPACK's idea, kept channels-first outside): no im2col.
+// Layouts as in conv.ts: x (batch, C, H, W), weight (out, C, KH, KW) = a row-major (out, K)
+// matrix with K = C·KH·KW, y (batch, out, OH, OW).
+//
+// Each sample is first copied into a zero-padded plane stack xpad (C, HP, WP), so every tap of
+// every window is in bounds. Two small tables then replace the im2col matrix:
+//   koff(K)  byte offset of tap k = (ci, ki, kj) from a window's origin: (ci·HP + ki·dh)·WP + kj·dw
+//   pixoff(P) byte offset of output pixel p = (oy, ox)'s window origin: oy·sh·WP + ox·sw
+// so im2col's col(k, p) is xpad[pixoff[p] + koff[k]], read on the fly by the micro-kernel.
+// The register tile is 4 output pixels × 8 filters: the lanes run over filters (the weights are
+// packed once per call as panels [k][8], zero-padded past `out`), the four pixels are four splat
+// loads through the tables. Bias and ReLU are applied to the accumulators before the single
+// store (an epilogue), and a 4×4 transpose turns pixel rows into the (out, OH·OW) planes.
+//
+// Backward reuses the same machinery:
+//   dweight(out, K) += Σ_p dyT(p, out)ᵀ · col(k, p), a 4-tap × 8-filter tile whose inner loop
+//   runs over the pixels of a sample (dy transposed to panels [p][8] once per sample);
+//   dx: at stride 1 the input gradient is itself a convolution, of dy zero-padded by
+//   (K'−1−pad) with the weights flipped and transposed ((C, out, KH, KW)), accumulated into dx
+//   by the forward tile — no col2im scatter. Layers with a stride > 1 use the im2col kernels.
+// Workspace: O(one sample) — see conv2d_indirect_workspace — whatever the batch.
+import { fma4 } from './simd';
+
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+@inline function up4(n: i32): i32 { return (n + 3) & ~3; }
+@inline function up8(n: i32): i32 { return (n + 7) & ~7; }
+
+// ---- workspace plan ------------------------------------------------------------------------
+
+// Forward sizes (floats; every region a multiple of 4 floats so each stays 16-byte aligned).
+@inline function fwd_floats(c: i32, out: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, oh: i32, ow: i32): i32 {
+  const k = c * kh * kw;
+  const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
+  return up4(k) + up4(oh * ow) + k * up8(out) + up8(out) + up4(c * hp * wp) + 32;
+}
+
+/**
+ * Floats of workspace conv2d_indirect_forward and conv2d_indirect_backward need (the larger of
+ * the two): tables, packed weights and one padded sample; independent of the batch.
+ */
+export function conv2d_indirect_workspace(
+  c: i32, h: i32, w: i32, out: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, oh: i32, ow: i32,
+): i32 {
+  const fwd = fwd_floats(c, out, kh, kw, sh, sw, dh, dw, oh, ow);
+  // backward: dweight needs the forward tables, xpad and dy in panels; dx is a stride-1 forward
+  // pass from dy (out channels, an h×w output) to C filters
+  const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1))
+    + up8(out) * oh * ow + 32;
+  const dxf = fwd_floats(out, c, kh, kw, 1, 1, dh, dw, h, w);
+  return max(fwd, dwt + dxf);
+}
+
+// ---- building blocks ---------------------------------------------------------------------
+
+// dst(planes, dh_, dw_) = src(planes, sh_, sw_) shifted down by top and right by left, zero
+// elsewhere; rows of src outside dst are dropped (a negative top/left crops).
+function pad_planes(dst: usize, src: usize, planes: i32, sh_: i32, sw_: i32, dh_: i32, dw_: i32, top: i32, left: i32): void {
+  const c0 = max(0, left), c1 = min(dw_, sw_ + left); // dst columns that come from src
+  for (let p = 0; p < planes; p++) {
+    const sp = at(src, p * sh_ * sw_);
+    const dp = at(dst, p * dh_ * dw_);
+    for (let r = 0; r < dh_; r++) {
+      const row = at(dp, r * dw_);
+      const sr = r - top;
+      if (sr < 0 || sr >= sh_ || c1 <= c0) { memory.fill(row, 0, <usize>dw_ << 2); continue; }
+      if (c0 > 0) memory.fill(row, 0, <usize>c0 << 2);
+      const s = at(sp, sr * sw_ + c0 - left);
+      const d = at(row, c0);
+      const n = c1 - c0;
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; i + 4 <= n; i += 4) v128.store(at(d, i), v128.load(at(s, i)));
+      }
+      for (; i < n; i++) store<f32>(at(d, i), load<f32>(at(s, i)));
+      if (c1 < dw_) memory.fill(at(row, c1), 0, <usize>(dw_ - c1) << 2);
+    }
+  }
+}
+
+// koff(K) i32: byte offsets of the taps (ci, ki, kj), ki and kj optionally flipped.
+function tap_table(koff: usize, c: i32, kh: i32, kw: i32, hp: i32, wp: i32, dh: i32, dw: i32, flip: bool): void {
+  let k = 0;
+  for (let ci = 0; ci < c; ci++) {
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++) {
+        const a = flip ? kh - 1 - ki : ki, b = flip ? kw - 1 - kj : kj;
+        store<i32>(at(koff, k++), ((ci * hp + a * dh) * wp + b * dw) << 2);
+      }
+    }
+  }
+}
+
+// pixoff(OH·OW) i32: byte offsets of each output pixel's window origin.
+function pixel_table(pixoff: usize, oh: i32, ow: i32, sh: i32, sw: i32, wp: i32): void {
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) store<i32>(at(pixoff, oy * ow + ox), (oy * sh * wp + ox * sw) << 2);
+  }
+}
+
+// wpack(NF8/8 panels, K, 8): panel j, row k = weight(8j..8j+7, k), zero past nf. The weight is
+// read as W(f, k) = weight + 4·(f·f_s + k·k_s) (a transposed view needs no copy).
+function pack_filters(wpack: usize, weight: usize, nf: i32, k: i32, f_s: i32, k_s: i32): void {
+  let d = wpack;
+  for (let j = 0; j < nf; j += 8) {
+    for (let kk = 0; kk < k; kk++) {
+      for (let f = 0; f < 8; f++) {
+        store<f32>(at(d, f), j + f < nf ? load<f32>(at(weight, (j + f) * f_s + kk * k_s)) : 0);
+      }
+      d += 32;
+    }
+  }
+}
+
+// ---- the forward tile --------------------------------------------------------------------
+
+/**
+ * y(nf, P) [+]= the convolution of one padded sample, optionally + bias and ReLU.
+ * xpad: the padded sample; koff(K), pixoff(P) its tables; wpack(panels, K, 8) the filters;
+ * bpack(NF8) the bias (zeros for none); stage: 32 floats for the edge tiles.
+ */
+function indirect_sample(
+  y: usize, xpad: usize, koff: usize, k: i32, pixoff: usize, np: i32,
+  wpack: usize, bpack: usize, nf: i32, relu: bool, acc: bool, stage: usize,
+): void {
+  const kb = <usize>k << 2;
+  for (let j = 0; j < nf; j += 8) {
+    const pw = wpack + (<usize>(j * k) << 2); // (K, 8)
+    const fn = min(8, nf - j);
+    const yj = at(y, j * np);
+    for (let p = 0; p < np; p += 4) {
+      const pn = min(4, np - p);
+      // the tail tile repeats the last pixel: its results are computed and not stored
+      const x0 = xpad + <usize>load<i32>(at(pixoff, p));
+      const x1 = xpad + <usize>load<i32>(at(pixoff, min(p + 1, np - 1)));
+      const x2 = xpad + <usize>load<i32>(at(pixoff, min(p + 2, np - 1)));
+      const x3 = xpad + <usize>load<i32>(at(pixoff, min(p + 3, np - 1)));
+      if (ASC_FEATURE_SIMD) {
+        let c00 = v128.load(at(bpack, j)), c01 = v128.load(at(bpack, j + 4));
+        let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+        let pb = pw;
+        for (let t: usize = 0; t < kb; t += 4) {
+          const o = <usize>load<i32>(koff + t);
+          const b0 = v128.load(pb);
+          const b1 = v128.load(pb, 16);
+          const a0 = v128.load32_splat(x0 + o);
+          const a1 = v128.load32_splat(x1 + o);
+          const a2 = v128.load32_splat(x2 + o);
+          const a3 = v128.load32_splat(x3 + o);
+          c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+          c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+          c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+          c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+          pb += 32;
+        }
+        if (relu) {
+          const z = f32x4.splat(0);
+          c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z); c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
+          c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z); c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+        }
+        // rows are pixels, lanes filters: transpose each 4×4 half into one vector per filter
+        let t0 = v128.shuffle<f32>(c00, c10, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c00, c10, 2, 6, 3, 7);
+        let t2 = v128.shuffle<f32>(c20, c30, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c20, c30, 2, 6, 3, 7);
+        const f0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), f1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+        const f2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), f3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+        t0 = v128.shuffle<f32>(c01, c11, 0, 4, 1, 5); t1 = v128.shuffle<f32>(c01, c11, 2, 6, 3, 7);
+        t2 = v128.shuffle<f32>(c21, c31, 0, 4, 1, 5); t3 = v128.shuffle<f32>(c21, c31, 2, 6, 3, 7);
+        const f4 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), f5 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+        const f6 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), f7 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+        if (pn == 4 && fn == 8) {
+          const d = at(yj, p);
+          const ld = <usize>np << 2;
+          if (acc) {
+            v128.store(d, f32x4.add(f0, v128.load(d))); v128.store(d + ld, f32x4.add(f1, v128.load(d + ld)));
+            v128.store(d + ld * 2, f32x4.add(f2, v128.load(d + ld * 2))); v128.store(d + ld * 3, f32x4.add(f3, v128.load(d + ld * 3)));
+            v128.store(d + ld * 4, f32x4.add(f4, v128.load(d + ld * 4))); v128.store(d + ld * 5, f32x4.add(f5, v128.load(d + ld * 5)));
+            v128.store(d + ld * 6, f32x4.add(f6, v128.load(d + ld * 6))); v128.store(d + ld * 7, f32x4.add(f7, v128.load(d + ld * 7)));
+          } else {
+            v128.store(d, f0); v128.store(d + ld, f1); v128.store(d + ld * 2, f2); v128.store(d + ld * 3, f3);
+            v128.store(d + ld * 4, f4); v128.store(d + ld * 5, f5); v128.store(d + ld * 6, f6); v128.store(d + ld * 7, f7);
+          }
+          continue;
+        }
+        // an edge tile: stage (8 filters, 4 pixels) and copy what is valid
+        v128.store(stage, f0); v128.store(stage, f1, 16); v128.store(stage, f2, 32); v128.store(stage, f3, 48);
+        v128.store(stage, f4, 64); v128.store(stage, f5, 80); v128.store(stage, f6, 96); v128.store(stage, f7, 112);
+      } else {
+        // scalar: one pixel at a time, eight filter accumulators in registers
+        for (let r = 0; r < pn; r++) {
+          const xr = r == 0 ? x0 : r == 1 ? x1 : r == 2 ? x2 : x3;
+          let s0 = load<f32>(at(bpack, j)), s1 = load<f32>(at(bpack, j + 1)), s2 = load<f32>(at(bpack, j + 2)), s3 = load<f32>(at(bpack, j + 3));
+          let s4 = load<f32>(at(bpack, j + 4)), s5 = load<f32>(at(bpack, j + 5)), s6 = load<f32>(at(bpack, j + 6)), s7 = load<f32>(at(bpack, j + 7));
+          let pb = pw;
+          for (let t: usize = 0; t < kb; t += 4) {
+            const v = load<f32>(xr + <usize>load<i32>(koff + t));
+            s0 += v * load<f32>(pb); s1 += v * load<f32>(pb, 4); s2 += v * load<f32>(pb, 8); s3 += v * load<f32>(pb, 12);
+            s4 += v * load<f32>(pb, 16); s5 += v * load<f32>(pb, 20); s6 += v * load<f32>(pb, 24); s7 += v * load<f32>(pb, 28);
+            pb += 32;
+          }
+          const sr = at(stage, r);
+          store<f32>(sr, s0); store<f32>(sr, s1, 16); store<f32>(sr, s2, 32); store<f32>(sr, s3, 48);
+          store<f32>(sr, s4, 64); store<f32>(sr, s5, 80); store<f32>(sr, s6, 96); store<f32>(sr, s7, 112);
+        }
+        if (relu) {
+          for (let i = 0; i < 32; i++) { const v = load<f32>(at(stage, i)); if (!(v > 0)) store<f32>(at(stage, i), 0); }
+        }
+      }
+      for (let f = 0; f < fn; f++) {
+        const d = at(yj, f * np + p);
+        for (let r = 0; r < pn; r++) {
+          const v = load<f32>(at(stage, f * 4 + r));
+          store<f32>(at(d, r), acc ? load<f32>(at(d, r)) + v : v);
+        }
+      }
+    }
+  }
+}
+
+// ---- the weight-gradient tile ------------------------------------------------------------
+
+/**
+ * dweight(nf, K) += Σ_p dyp(p, f) · xpad[pixoff[p] + koff[k]] for one sample.
+ * dyp: dy of the sample in panels (NF8/8, P, 8); tile: 4 taps × 8 filters over all P pixels.
+ */
+function indirect_weight_grad(
+  dweight: usize, xpad: usize, koff: usize, k: i32, pixoff: usize, np: i32, dyp: usize, nf: i32, stage: usize,
+): void {
+  const pend = pixoff + (<usize>np << 2);
+  for (let t = 0; t < k; t += 4) {
+    const tn = min(4, k - t);
+    // the tail tile repeats the last tap: computed, not stored
+    const x0 = xpad + <usize>load<i32>(at(koff, t));
+    const x1 = xpad + <usize>load<i32>(at(koff, min(t + 1, k - 1)));
+    const x2 = xpad + <usize>load<i32>(at(koff, min(t + 2, k - 1)));
+    const x3 = xpad + <usize>load<i32>(at(koff, min(t + 3, k - 1)));
+    for (let j = 0; j < nf; j += 8) {
+      const fn = min(8, nf - j);
+      let pb = dyp + (<usize>(j * np) << 2); // (P, 8)
+      if (ASC_FEATURE_SIMD) {
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        for (let q = pixoff; q < pend; q += 4) {
+          const o = <usize>load<i32>(q);
+          const b0 = v128.load(pb);
+          const b1 = v128.load(pb, 16);
+          const a0 = v128.load32_splat(x0 + o);
+          const a1 = v128.load32_splat(x1 + o);
+          const a2 = v128.load32_splat(x2 + o);
+          const a3 = v128.load32_splat(x3 + o);
+          c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+          c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+          c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+          c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+          pb += 32;
+        }
+        // rows are taps, lanes filters: transpose so each filter's 4 taps are one vector
+        let t0 = v128.shuffle<f32>(c00, c10, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c00, c10, 2, 6, 3, 7);
+        let t2 = v128.shuffle<f32>(c20, c30, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c20, c30, 2, 6, 3, 7);
+        const f0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), f1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+        const f2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), f3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+        t0 = v128.shuffle<f32>(c01, c11, 0, 4, 1, 5); t1 = v128.shuffle<f32>(c01, c11, 2, 6, 3, 7);
+        t2 = v128.shuffle<f32>(c21, c31, 0, 4, 1, 5); t3 = v128.shuffle<f32>(c21, c31, 2, 6, 3, 7);
+        const f4 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), f5 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+        const f6 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), f7 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+        if (tn == 4 && fn == 8) {
+          const d = at(dweight, j * k + t);
+          const ld = <usize>k << 2;
+          v128.store(d, f32x4.add(f0, v128.load(d))); v128.store(d + ld, f32x4.add(f1, v128.load(d + ld)));
+          v128.store(d + ld * 2, f32x4.add(f2, v128.load(d + ld * 2))); v128.store(d + ld * 3, f32x4.add(f3, v128.load(d + ld * 3)));
+          v128.store(d + ld * 4, f32x4.add(f4, v128.load(d + ld * 4))); v128.store(d + ld * 5, f32x4.add(f5, v128.load(d + ld * 5)));
+          v128.store(d + ld * 6, f32x4.add(f6, v128.load(d + ld * 6))); v128.store(d + ld * 7, f32x4.add(f7, v128.load(d + ld * 7)));
+          continue;
+        }
+        v128.store(stage, f0); v128.store(stage, f1, 16); v128.store(stage, f2, 32); v128.store(stage, f3, 48);
+        v128.store(stage, f4, 64); v128.store(stage, f5, 80); v128.store(stage, f6, 96); v128.store(stage, f7, 112);
+      } else {
+        for (let r = 0; r < tn; r++) {
+          const xr = r == 0 ? x0 : r == 1 ? x1 : r == 2 ? x2 : x3;
+          let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0;
+          let b = pb;
+          for (let q = pixoff; q < pend; q += 4) {
+            const v = load<f32>(xr + <usize>load<i32>(q));
+            s0 += v * load<f32>(b); s1 += v * load<f32>(b, 4); s2 += v * load<f32>(b, 8); s3 += v * load<f32>(b, 12);
+            s4 += v * load<f32>(b, 16); s5 += v * load<f32>(b, 20); s6 += v * load<f32>(b, 24); s7 += v * load<f32>(b, 28);
+            b += 32;
+          }
+          const sr = at(stage, r);
+          store<f32>(sr, s0); store<f32>(sr, s1, 16); store<f32>(sr, s2, 32); store<f32>(sr, s3, 48);
+          store<f32>(sr, s4, 64); store<f32>(sr, s5, 80); store<f32>(sr, s6, 96); store<f32>(sr, s7, 112);
+        }
+      }
+      for (let f = 0; f < fn; f++) {
+        const d = at(dweight, (j + f) * k + t);
+        for (let r = 0; r < tn; r++) store<f32>(at(d, r), load<f32>(at(d, r)) + load<f32>(at(stage, f * 4 + r)));
+      }
+    }
+  }
+}
+
+// ---- the kernels -------------------------------------------------------------------------
+
+/**
+ * y(batch,out,OH,OW) = conv(x(batch,C,H,W), weight(out,C,KH,KW)) + bias(out), then ReLU when
+ * relu != 0 (the layer's activation fused into the store). work: conv2d_indirect_workspace floats.
+ */
+export function conv2d_indirect_forward(
+  y: usize, x: usize, weight: usize, bias: usize, work: usize, relu: i32,
+  batch: i32, c: i32, h: i32, w: i32, out: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, oh: i32, ow: i32,
+): void {
+  const k = c * kh * kw;
+  const np = oh * ow;
+  const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const koff = work;                          // (K) i32
+  const pixoff = at(koff, up4(k));            // (P) i32
+  const wpack = at(pixoff, up4(np));          // (out8/8, K, 8)
+  const bpack = at(wpack, k * up8(out));      // (out8)
+  const xpad = at(bpack, up8(out));           // (C, HP, WP)
+  const stage = at(xpad, up4(c * hp * wp));   // (8, 4)
+  tap_table(koff, c, kh, kw, hp, wp, dh, dw, false);
+  pixel_table(pixoff, oh, ow, sh, sw, wp);
+  pack_filters(wpack, weight, out, k, k, 1);
+  for (let f = 0; f < up8(out); f++) store<f32>(at(bpack, f), f < out ? load<f32>(at(bias, f)) : 0);
+  for (let b = 0; b < batch; b++) {
+    pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
+    indirect_sample(at(y, b * out * np), xpad, koff, k, pixoff, np, wpack, bpack, out, relu != 0, false, stage);
+  }
+}
+
+/**
+ * dweight(out,C·KH·KW) += Σ dy·col; dbias(out) += Σ dy; dx(batch,C,H,W) += the stride-1
+ * transposed convolution of dy (skipped when dx is 0). Requires sh == sw == 1 when dx != 0.
+ */
+export function conv2d_indirect_backward(
+  dx: usize, dweight: usize, dbias: usize, dy: usize, x: usize, weight: usize, work: usize,
+  batch: i32, c: i32, h: i32, w: i32, out: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, oh: i32, ow: i32,
+): void {
+  const k = c * kh * kw;
+  const np = oh * ow;
+  const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const o8 = up8(out);
+  const koff = work;                          // (K) i32
+  const pixoff = at(koff, up4(k));            // (P) i32
+  const xpad = at(pixoff, up4(np));           // (C, HP, WP)
+  const dyp = at(xpad, up4(c * hp * wp));     // (out8/8, P, 8)
+  const stage = at(dyp, o8 * np);             // (8, 4)
+  // dx as a forward pass: input dy padded to (out, HD, WD), output (C, H, W), flipped taps
+  const hd = h + (kh - 1) * dh, wd = w + (kw - 1) * dw;
+  const k2 = out * kh * kw;
+  const koff2 = at(stage, 32);                // (K2) i32
+  const pixoff2 = at(koff2, up4(k2));         // (H·W) i32
+  const wpack2 = at(pixoff2, up4(h * w));     // (C8/8, K2, 8)
+  const bzero = at(wpack2, k2 * up8(c));      // (C8) zeros
+  const dypad = at(bzero, up8(c));            // (out, HD, WD)
+  const stage2 = at(dypad, up4(out * hd * wd));
+  tap_table(koff, c, kh, kw, hp, wp, dh, dw, false);
+  pixel_table(pixoff, oh, ow, sh, sw, wp);
+  if (dx != 0) {
+    tap_table(koff2, out, kh, kw, hd, wd, dh, dw, true);
+    pixel_table(pixoff2, h, w, 1, 1, wd);
+    // filter ci of the transposed convolution, tap (o, ki, kj) = weight(o, ci, ki, kj) read as
+    // W2(ci, o·KH·KW + t) = weight + 4·(ci·KH·KW + o·C·KH·KW + t): within one o the taps are
+    // contiguous, so pack per o
+    const kk = kh * kw;
+    let d = wpack2;
+    for (let j = 0; j < c; j += 8) {
+      for (let o = 0; o < out; o++) {
+        for (let t = 0; t < kk; t++) {
+          for (let f = 0; f < 8; f++) {
+            store<f32>(at(d, f), j + f < c ? load<f32>(at(weight, o * k + (j + f) * kk + t)) : 0);
+          }
+          d += 32;
+        }
+      }
+    }
+    memory.fill(bzero, 0, <usize>up8(c) << 2);
+  }
+  for (let b = 0; b < batch; b++) {
+    const dyb = at(dy, b * out * np);
+    // dy in panels of 8 filters (zero past out), and its sum for dbias
+    for (let o = 0; o < o8; o++) {
+      const dst = at(dyp, (o >> 3) * np * 8 + (o & 7));
+      if (o >= out) { for (let p = 0; p < np; p++) store<f32>(at(dst, p * 8), 0); continue; }
+      const src = at(dyb, o * np);
+      let s: f32 = 0;
+      for (let p = 0; p < np; p++) { const v = load<f32>(at(src, p)); s += v; store<f32>(at(dst, p * 8), v); }
+      store<f32>(at(dbias, o), load<f32>(at(dbias, o)) + s);
+    }
+    pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
+    indirect_weight_grad(dweight, xpad, koff, k, pixoff, np, dyp, out, stage);
+    if (dx != 0) {
+      pad_planes(dypad, dyb, out, oh, ow, hd, wd, (kh - 1) * dh - pt, (kw - 1) * dw - pl);
+      indirect_sample(at(dx, b * c * h * w), dypad, koff2, k2, pixoff2, h * w, wpack2, bzero, c, false, true, stage2);
+    }
+  }
+}
