@@ -2,6 +2,7 @@
 // over a table of geometries (stride, every padding mode, dilation, odd sizes, channels, batch),
 // plus finite-difference checks of dx, dweight and dbias through loss = Σ y·r.
 import { describe, expect, it } from 'vitest';
+import { indirectWorkspaceFloats } from '../../src/layers/conv2d';
 import { axis, type Padding } from '../../src/layers/geometry';
 import { expectGradClose } from '../helpers/gradcheck';
 import { GUARD, Rng, abs, add, conv2dBackwardRef, conv2dRef, convArgs, expectClose, expectGuardIntact, im2colRef, type ConvGeometry } from '../helpers/reference';
@@ -397,6 +398,13 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       k.write(ptr.weight, weight);
       expectGradClose(loss('bias'), bias, db, { label: 'dbias' });
     });
+
+  it('the layer plans exactly the workspace the kernels use', () => {
+    const k = fresh(build);
+    for (const g of [...INDIRECT_CASES, BIG].map(geometry)) {
+      expect(indirectWorkspaceFloats(g.c, g.h, g.w, g.out, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow), label(CASES[0])).toBe(ws(k, g));
+    }
+  });
 
   it('the workspace does not grow with the batch', () => {
     const k = fresh(build);
