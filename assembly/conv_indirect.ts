@@ -140,19 +140,37 @@ function indirect_sample(
         let c00 = v128.load(at(bpack, j)), c01 = v128.load(at(bpack, j + 4));
         let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
         let pb = pw;
-        for (let t: usize = 0; t < kb; t += 4) {
-          const o = <usize>load<i32>(koff + t);
-          const b0 = v128.load(pb);
-          const b1 = v128.load(pb, 16);
-          const a0 = v128.load32_splat(x0 + o);
-          const a1 = v128.load32_splat(x1 + o);
-          const a2 = v128.load32_splat(x2 + o);
-          const a3 = v128.load32_splat(x3 + o);
-          c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
-          c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
-          c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
-          c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
-          pb += 32;
+        if (x3 == x0 + 12 && x2 == x0 + 8 && x1 == x0 + 4) {
+          // four adjacent pixels of one row (stride 1): one address, the others immediate offsets
+          for (let t: usize = 0; t < kb; t += 4) {
+            const xa = x0 + <usize>load<i32>(koff + t);
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            const a0 = v128.load32_splat(xa);
+            const a1 = v128.load32_splat(xa, 4);
+            const a2 = v128.load32_splat(xa, 8);
+            const a3 = v128.load32_splat(xa, 12);
+            c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+            c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+            c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+            c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+            pb += 32;
+          }
+        } else {
+          for (let t: usize = 0; t < kb; t += 4) {
+            const o = <usize>load<i32>(koff + t);
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            const a0 = v128.load32_splat(x0 + o);
+            const a1 = v128.load32_splat(x1 + o);
+            const a2 = v128.load32_splat(x2 + o);
+            const a3 = v128.load32_splat(x3 + o);
+            c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+            c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+            c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+            c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+            pb += 32;
+          }
         }
         if (relu) {
           const z = f32x4.splat(0);
