@@ -19,7 +19,7 @@
 //   (K'−1−pad) with the weights flipped and transposed ((C, out, KH, KW)), accumulated into dx
 //   by the forward tile — no col2im scatter. Layers with a stride > 1 use the im2col kernels.
 // Workspace: O(one sample) — see conv2d_indirect_workspace — whatever the batch.
-import { fma4 } from './simd';
+import { fma4, hsum4 } from './simd';
 
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function up4(n: i32): i32 { return (n + 3) & ~3; }
@@ -100,15 +100,21 @@ function pixel_table(pixoff: usize, oh: i32, ow: i32, sh: i32, sw: i32, wp: i32)
 }
 
 // wpack(NF8/8 panels, K, 8): panel j, row k = weight(8j..8j+7, k), zero past nf. The weight is
-// read as W(f, k) = weight + 4·(f·f_s + k·k_s) (a transposed view needs no copy).
+// read as W(f, k) = weight + 4·(f·f_s + k·k_s) (a transposed view needs no copy). Packing runs on
+// every call (the weights change between steps), so it walks each filter's row sequentially.
 function pack_filters(wpack: usize, weight: usize, nf: i32, k: i32, f_s: i32, k_s: i32): void {
-  let d = wpack;
+  const ks = <usize>k_s << 2;
   for (let j = 0; j < nf; j += 8) {
-    for (let kk = 0; kk < k; kk++) {
-      for (let f = 0; f < 8; f++) {
-        store<f32>(at(d, f), j + f < nf ? load<f32>(at(weight, (j + f) * f_s + kk * k_s)) : 0);
+    const panel = wpack + (<usize>(j * k) << 2); // (K, 8)
+    for (let f = 0; f < 8; f++) {
+      let d = panel + (<usize>f << 2);
+      const dend = d + (<usize>k << 5);
+      if (j + f >= nf) {
+        for (; d < dend; d += 32) store<f32>(d, 0);
+        continue;
       }
-      d += 32;
+      let src = at(weight, (j + f) * f_s);
+      for (; d < dend; d += 32) { store<f32>(d, load<f32>(src)); src += ks; }
     }
   }
 }
@@ -258,19 +264,37 @@ function indirect_weight_grad(
       if (ASC_FEATURE_SIMD) {
         let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
         let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-        for (let q = pixoff; q < pend; q += 4) {
-          const o = <usize>load<i32>(q);
-          const b0 = v128.load(pb);
-          const b1 = v128.load(pb, 16);
-          const a0 = v128.load32_splat(x0 + o);
-          const a1 = v128.load32_splat(x1 + o);
-          const a2 = v128.load32_splat(x2 + o);
-          const a3 = v128.load32_splat(x3 + o);
-          c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
-          c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
-          c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
-          c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
-          pb += 32;
+        if (x3 == x0 + 12 && x2 == x0 + 8 && x1 == x0 + 4) {
+          // four adjacent taps of one kernel row: one address, the others immediate offsets
+          for (let q = pixoff; q < pend; q += 4) {
+            const xa = x0 + <usize>load<i32>(q);
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            const a0 = v128.load32_splat(xa);
+            const a1 = v128.load32_splat(xa, 4);
+            const a2 = v128.load32_splat(xa, 8);
+            const a3 = v128.load32_splat(xa, 12);
+            c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+            c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+            c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+            c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+            pb += 32;
+          }
+        } else {
+          for (let q = pixoff; q < pend; q += 4) {
+            const o = <usize>load<i32>(q);
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            const a0 = v128.load32_splat(x0 + o);
+            const a1 = v128.load32_splat(x1 + o);
+            const a2 = v128.load32_splat(x2 + o);
+            const a3 = v128.load32_splat(x3 + o);
+            c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
+            c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
+            c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
+            c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
+            pb += 32;
+          }
         }
         // rows are taps, lanes filters: transpose so each filter's 4 taps are one vector
         let t0 = v128.shuffle<f32>(c00, c10, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c00, c10, 2, 6, 3, 7);
@@ -313,6 +337,51 @@ function indirect_weight_grad(
         for (let r = 0; r < tn; r++) store<f32>(at(d, r), load<f32>(at(d, r)) + load<f32>(at(stage, f * 4 + r)));
       }
     }
+  }
+}
+
+/** dyp(out8/8, P, 8) = dy(out, P) in panels of 8 filters, zero past out; dbias(out) += Σ_p dy. */
+function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void {
+  for (let j = 0; j < out; j += 8) {
+    const panel = at(dyp, j * np); // (P, 8)
+    let p = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (j + 8 <= out) {
+        // eight filter rows, four pixels at a time: two 4×4 transposes give one row per pixel
+        const r0 = at(dy, j * np), ld = <usize>np << 2;
+        for (; p + 4 <= np; p += 4) {
+          const s = r0 + (<usize>p << 2);
+          let a = v128.load(s), b = v128.load(s + ld), c = v128.load(s + ld * 2), d = v128.load(s + ld * 3);
+          let t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          let t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          const q = panel + (<usize>p << 5);
+          v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)); v128.store(q, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+          v128.store(q, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64); v128.store(q, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+          a = v128.load(s + ld * 4); b = v128.load(s + ld * 5); c = v128.load(s + ld * 6); d = v128.load(s + ld * 7);
+          t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5); t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5); t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 16); v128.store(q, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 48);
+          v128.store(q, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 80); v128.store(q, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 112);
+        }
+      }
+    }
+    for (; p < np; p++) {
+      for (let f = 0; f < 8; f++) {
+        store<f32>(at(panel, p * 8 + f), j + f < out ? load<f32>(at(dy, (j + f) * np + p)) : 0);
+      }
+    }
+  }
+  for (let o = 0; o < out; o++) {
+    const row = at(dy, o * np);
+    let s: f32 = 0;
+    let p = 0;
+    if (ASC_FEATURE_SIMD) {
+      let v = f32x4.splat(0);
+      for (; p + 4 <= np; p += 4) v = f32x4.add(v, v128.load(at(row, p)));
+      s = hsum4(v);
+    }
+    for (; p < np; p++) s += load<f32>(at(row, p));
+    store<f32>(at(dbias, o), load<f32>(at(dbias, o)) + s);
   }
 }
 
@@ -399,15 +468,7 @@ export function conv2d_indirect_backward(
   }
   for (let b = 0; b < batch; b++) {
     const dyb = at(dy, b * out * np);
-    // dy in panels of 8 filters (zero past out), and its sum for dbias
-    for (let o = 0; o < o8; o++) {
-      const dst = at(dyp, (o >> 3) * np * 8 + (o & 7));
-      if (o >= out) { for (let p = 0; p < np; p++) store<f32>(at(dst, p * 8), 0); continue; }
-      const src = at(dyb, o * np);
-      let s: f32 = 0;
-      for (let p = 0; p < np; p++) { const v = load<f32>(at(src, p)); s += v; store<f32>(at(dst, p * 8), v); }
-      store<f32>(at(dbias, o), load<f32>(at(dbias, o)) + s);
-    }
+    dy_panels(dyp, dbias, dyb, out, np);
     pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
     indirect_weight_grad(dweight, xpad, koff, k, pixoff, np, dyp, out, stage);
     if (dx != 0) {
