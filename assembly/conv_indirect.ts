@@ -179,9 +179,12 @@ function indirect_sample(
           }
         }
         if (relu) {
+          // relu_forward's rule (v > 0 ? v : 0): a NaN becomes 0 there, and here
           const z = f32x4.splat(0);
-          c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z); c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
-          c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z); c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+          c00 = v128.and(c00, f32x4.gt(c00, z)); c01 = v128.and(c01, f32x4.gt(c01, z));
+          c10 = v128.and(c10, f32x4.gt(c10, z)); c11 = v128.and(c11, f32x4.gt(c11, z));
+          c20 = v128.and(c20, f32x4.gt(c20, z)); c21 = v128.and(c21, f32x4.gt(c21, z));
+          c30 = v128.and(c30, f32x4.gt(c30, z)); c31 = v128.and(c31, f32x4.gt(c31, z));
         }
         // rows are pixels, lanes filters: transpose each 4×4 half into one vector per filter
         let t0 = v128.shuffle<f32>(c00, c10, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c00, c10, 2, 6, 3, 7);

@@ -399,6 +399,24 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       expectGradClose(loss('bias'), bias, db, { label: 'dbias' });
     });
 
+  it('the fused ReLU follows relu_forward, NaN included (a NaN logit gives 0, as the separate pass did)', () => {
+    const k = fresh(build);
+    const g = geometry(TILE_CASES[3]);
+    const n = sizes(g);
+    const rng = new Rng(77);
+    const x = rng.array(n.x);
+    x[5] = NaN;
+    x[n.x - 1] = Infinity;
+    const nw = ws(k, g);
+    const ptr = { y: k.alloc(n.y), y2: k.alloc(n.y), x: k.alloc(n.x, x), weight: k.alloc(n.w, rng.array(n.w)), bias: k.alloc(g.out, rng.array(g.out)), work: k.alloc(nw) };
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 0, ...dims(g));
+    k.exports.relu_forward(ptr.y2, ptr.y, n.y, 0);
+    const logits = k.read(ptr.y, n.y);
+    expect(logits.some((v) => Number.isNaN(v))).toBe(true);
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
+    expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(k.read(ptr.y2, n.y)));
+  });
+
   it('the layer plans exactly the workspace the kernels use', () => {
     const k = fresh(build);
     for (const g of [...INDIRECT_CASES, BIG].map(geometry)) {
