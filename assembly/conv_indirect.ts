@@ -47,7 +47,7 @@ export function conv2d_indirect_workspace(
   // backward: dweight needs the forward tables, xpad and dy in panels; dx is a stride-1 forward
   // pass from dy (out channels, an h×w output) to C filters
   const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1))
-    + up8(out) * oh * ow + 32;
+    + up8(out) * oh * ow + up4(out * oh * ow) + 32;
   const dxf = fwd_floats(out, c, kh, kw, 1, 1, dh, dw, h, w);
   return max(fwd, dwt + dxf);
 }
@@ -343,6 +343,16 @@ function indirect_weight_grad(
   }
 }
 
+/** g(n) = dy·[y > 0]: the gradient through a ReLU from its output (y > 0 exactly where x > 0). */
+function relu_mask(g: usize, dy: usize, y: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) v128.store(at(g, i), v128.and(v128.load(at(dy, i)), f32x4.gt(v128.load(at(y, i)), z)));
+  }
+  for (; i < n; i++) store<f32>(at(g, i), load<f32>(at(y, i)) > 0 ? load<f32>(at(dy, i)) : 0);
+}
+
 /** dyp(out8/8, P, 8) = dy(out, P) in panels of 8 filters, zero past out; dbias(out) += Σ_p dy. */
 function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void {
   for (let j = 0; j < out; j += 8) {
@@ -420,11 +430,13 @@ export function conv2d_indirect_forward(
 }
 
 /**
- * dweight(out,C·KH·KW) += Σ dy·col; dbias(out) += Σ dy; dx(batch,C,H,W) += the stride-1
- * transposed convolution of dy (skipped when dx is 0). Requires sh == sw == 1 when dx != 0.
+ * dweight(out,C·KH·KW) += Σ g·col; dbias(out) += Σ g; dx(batch,C,H,W) += the stride-1
+ * transposed convolution of g (skipped when dx is 0), where g = dy, or, when y != 0, the
+ * gradient through a fused ReLU: g = dy·[y > 0] with y(batch,out,OH,OW) the forward's output
+ * (relu_backward's rule). Requires sh == sw == 1 when dx != 0.
  */
 export function conv2d_indirect_backward(
-  dx: usize, dweight: usize, dbias: usize, dy: usize, x: usize, weight: usize, work: usize,
+  dx: usize, dweight: usize, dbias: usize, dy: usize, x: usize, y: usize, weight: usize, work: usize,
   batch: i32, c: i32, h: i32, w: i32, out: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, oh: i32, ow: i32,
 ): void {
@@ -437,7 +449,8 @@ export function conv2d_indirect_backward(
   const pixoff = at(koff, up4(k));            // (P) i32
   const xpad = at(pixoff, up4(np));           // (C, HP, WP)
   const dyp = at(xpad, up4(c * hp * wp));     // (out8/8, P, 8)
-  const stage = at(dyp, o8 * np);             // (8, 4)
+  const dym = at(dyp, o8 * np);               // (out, P): dy through the ReLU, when y != 0
+  const stage = at(dym, up4(out * np));       // (8, 4)
   // dx as a forward pass: input dy padded to (out, HD, WD), output (C, H, W), flipped taps
   const hd = h + (kh - 1) * dh, wd = w + (kw - 1) * dw;
   const k2 = out * kh * kw;
@@ -470,7 +483,11 @@ export function conv2d_indirect_backward(
     memory.fill(bzero, 0, <usize>up8(c) << 2);
   }
   for (let b = 0; b < batch; b++) {
-    const dyb = at(dy, b * out * np);
+    let dyb = at(dy, b * out * np);
+    if (y != 0) {
+      relu_mask(dym, dyb, at(y, b * out * np), out * np);
+      dyb = dym;
+    }
     dy_panels(dyp, dbias, dyb, out, np);
     pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
     indirect_weight_grad(dweight, xpad, koff, k, pixoff, np, dyp, out, stage);

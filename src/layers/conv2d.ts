@@ -45,7 +45,7 @@ export function indirectWorkspaceFloats(c: number, h: number, w: number, out: nu
   };
   const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
-  const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * hp * wp) + up8(out) * oh * ow + 32;
+  const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * hp * wp) + up8(out) * oh * ow + up4(out * oh * ow) + 32;
   return Math.max(fwd(c, out, sh, sw, oh, ow), dwt + fwd(out, c, 1, 1, h, w));
 }
 
@@ -70,7 +70,7 @@ export class Conv2d implements Layer {
    * its input gradient applies, stride 1; 'im2col' (per-sample im2col + GEMM, col2im) otherwise.
    */
   readonly kernel: ConvKernel;
-  /** ReLU runs inside the indirect kernel's store: one buffer, no separate pass */
+  /** ReLU runs inside the indirect kernels (forward's store, backward's dy): one buffer each, no separate pass */
   private readonly fusedRelu: boolean;
   private workspace = 0;
   logits = 0;
@@ -107,9 +107,10 @@ export class Conv2d implements Layer {
     this.kernel = forcedKernel ?? (sh === 1 && sw === 1 ? 'indirect' : 'im2col');
     this.fusedRelu = this.kernel === 'indirect' && this.activation.name === 'relu';
     const separate = this.activation.name !== 'linear';
-    // a fused ReLU keeps only its output: relu'(logits) = [output > 0], so backward needs nothing else
+    // a fused ReLU keeps only its output, and its backward runs inside the kernel too
+    // (relu'(logits) = [output > 0]): one forward buffer, one gradient buffer
     this.forwardFloats = separate && !this.fusedRelu ? 2 * n : n;
-    this.gradFloats = separate ? 2 * n : n;
+    this.gradFloats = this.forwardFloats;
     this.workspaceFloats = this.kernel === 'indirect'
       ? indirectWorkspaceFloats(c, h, w, out, kh, kw, sh, sw, dh, dw, oh, ow)
       : c * kh * kw * oh * ow;
@@ -135,7 +136,7 @@ export class Conv2d implements Layer {
     this.logits = fwd;
     this.logitsGrad = grad;
     this.output = separate && !this.fusedRelu ? fwd + bytes : fwd;
-    this.outputGrad = separate ? grad + bytes : grad;
+    this.outputGrad = separate && !this.fusedRelu ? grad + bytes : grad;
     this.workspace = workspace;
   }
 
@@ -152,12 +153,18 @@ export class Conv2d implements Layer {
 
   backward(k: Kernels, x: number, dx: number, batch: number, fromLogits: boolean): void {
     const [out, oh, ow] = this.outputShape;
+    if (this.fusedRelu) {
+      // the kernel takes dy through the ReLU itself, from the output's sign
+      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.outputGrad, x, this.output, this.weight.ptr,
+        this.workspace, batch, ...this.dims);
+      return;
+    }
     if (!fromLogits) {
       activationBackward(k, this.activation, this.alpha, this.logitsGrad, this.outputGrad, this.logits, this.output,
         batch, out * oh * ow, `layer ${this.name}`);
     }
     if (this.kernel === 'indirect') {
-      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, this.workspace,
+      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, 0, this.weight.ptr, this.workspace,
         batch, ...this.dims);
     } else {
       k.k.conv2d_im2col_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, this.workspace,

@@ -355,7 +355,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
     };
     const before = snapshot(k);
-    k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.work, ...dims(g));
+    k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
     expectOnlyWritten(k, before, [
       ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
       [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
@@ -367,6 +367,42 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
     expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
     expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
   });
+
+  it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1).map((t) => [label(t), t] as const))(
+    'backward %s through the fused ReLU: dy·[y > 0] from the forward output, and nothing else written', (_, t) => {
+      const k = fresh(build);
+      const g = geometry(t);
+      const n = sizes(g);
+      const rng = new Rng(n.x * 41 + n.w * 7 + n.y);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const bias = rng.array(g.out);
+      const dy = rng.array(n.y);
+      const dx0 = rng.array(n.x, -3, 3);
+      const dw0 = rng.array(n.w, -3, 3);
+      const db0 = rng.array(g.out, -3, 3);
+      const nw = ws(k, g);
+      const ptr = {
+        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), dy: k.alloc(n.y, dy),
+        work: k.alloc(nw), dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+      };
+      k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
+      const y = k.read(ptr.y, n.y);
+      const before = snapshot(k);
+      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.y, ptr.weight, ptr.work, ...dims(g));
+      expectOnlyWritten(k, before, [
+        [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
+      ], 'conv2d_indirect_backward(relu)');
+      expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(y)); // y and dy are inputs only
+      expect(Array.from(k.read(ptr.dy, n.y))).toEqual(Array.from(dy));
+      const masked = dy.map((v, i) => (y[i] > 0 ? v : 0));
+      if (n.y > 32) expect(masked.some((v, i) => v === 0 && dy[i] !== 0)).toBe(true); // the mask really cuts something
+      const r = conv2dBackwardRef(masked, x, weight, g);
+      const s = conv2dBackwardRef(abs(masked), abs(x), abs(weight), g);
+      expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
+      expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
+      expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+    });
 
   it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1 && t.h * t.w * t.c * t.batch <= 400).map((t) => [label(t), t] as const))(
     'gradcheck %s: loss = Σ y·r', (_, t) => {
@@ -383,7 +419,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
         x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), work: k.alloc(nw),
         dy: k.alloc(n.y, r), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
       };
-      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.work, ...dims(g));
+      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
       const dx = k.read(ptr.dx, n.x);
       const dw = k.read(ptr.dw, n.w);
       const db = k.read(ptr.db, g.out);
