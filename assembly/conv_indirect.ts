@@ -13,8 +13,9 @@
 // store (an epilogue), and a 4×4 transpose turns pixel rows into the (out, OH·OW) planes.
 //
 // Backward reuses the same machinery:
-//   dweight(out, K) += Σ_p dyT(p, out)ᵀ · col(k, p), a 4-tap × 8-filter tile whose inner loop
-//   runs over the pixels of a sample (dy transposed to panels [p][8] once per sample);
+//   dweight(out, K) += Σ_p dyT(p, out)ᵀ · col(k, p) is the same tile with the two tables
+//   swapped: 4 taps × 8 filters, the inner loop over a sample's pixels (dy transposed to
+//   panels [p][8] once per sample), accumulated into dweight's rows;
 //   dx: at stride 1 the input gradient is itself a convolution, of dy zero-padded by
 //   (K'−1−pad) with the weights flipped and transposed ((C, out, KH, KW)), accumulated into dx
 //   by the forward tile — no col2im scatter. Layers with a stride > 1 use the im2col kernels.
@@ -47,7 +48,7 @@ export function conv2d_indirect_workspace(
   // backward: dweight needs the forward tables, xpad and dy in panels; dx is a stride-1 forward
   // pass from dy (out channels, an h×w output) to C filters
   const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1))
-    + up8(out) * oh * ow + up4(out * oh * ow) + 32;
+    + up8(out) * oh * ow + up4(out * oh * ow) + up8(out) + 32;
   const dxf = fwd_floats(out, c, kh, kw, 1, 1, dh, dw, h, w);
   return max(fwd, dwt + dxf);
 }
@@ -198,15 +199,14 @@ function indirect_sample(
         if (pn == 4 && fn == 8) {
           const d = at(yj, p);
           const ld = <usize>np << 2;
-          if (acc) {
-            v128.store(d, f32x4.add(f0, v128.load(d))); v128.store(d + ld, f32x4.add(f1, v128.load(d + ld)));
-            v128.store(d + ld * 2, f32x4.add(f2, v128.load(d + ld * 2))); v128.store(d + ld * 3, f32x4.add(f3, v128.load(d + ld * 3)));
-            v128.store(d + ld * 4, f32x4.add(f4, v128.load(d + ld * 4))); v128.store(d + ld * 5, f32x4.add(f5, v128.load(d + ld * 5)));
-            v128.store(d + ld * 6, f32x4.add(f6, v128.load(d + ld * 6))); v128.store(d + ld * 7, f32x4.add(f7, v128.load(d + ld * 7)));
-          } else {
-            v128.store(d, f0); v128.store(d + ld, f1); v128.store(d + ld * 2, f2); v128.store(d + ld * 3, f3);
-            v128.store(d + ld * 4, f4); v128.store(d + ld * 5, f5); v128.store(d + ld * 6, f6); v128.store(d + ld * 7, f7);
-          }
+          v128.store(d, acc ? f32x4.add(f0, v128.load(d)) : f0);
+          v128.store(d + ld, acc ? f32x4.add(f1, v128.load(d + ld)) : f1);
+          v128.store(d + ld * 2, acc ? f32x4.add(f2, v128.load(d + ld * 2)) : f2);
+          v128.store(d + ld * 3, acc ? f32x4.add(f3, v128.load(d + ld * 3)) : f3);
+          v128.store(d + ld * 4, acc ? f32x4.add(f4, v128.load(d + ld * 4)) : f4);
+          v128.store(d + ld * 5, acc ? f32x4.add(f5, v128.load(d + ld * 5)) : f5);
+          v128.store(d + ld * 6, acc ? f32x4.add(f6, v128.load(d + ld * 6)) : f6);
+          v128.store(d + ld * 7, acc ? f32x4.add(f7, v128.load(d + ld * 7)) : f7);
           continue;
         }
         // an edge tile: stage (8 filters, 4 pixels) and copy what is valid
@@ -239,105 +239,6 @@ function indirect_sample(
           const v = load<f32>(at(stage, f * 4 + r));
           store<f32>(at(d, r), acc ? load<f32>(at(d, r)) + v : v);
         }
-      }
-    }
-  }
-}
-
-// ---- the weight-gradient tile ------------------------------------------------------------
-
-/**
- * dweight(nf, K) += Σ_p dyp(p, f) · xpad[pixoff[p] + koff[k]] for one sample.
- * dyp: dy of the sample in panels (NF8/8, P, 8); tile: 4 taps × 8 filters over all P pixels.
- */
-function indirect_weight_grad(
-  dweight: usize, xpad: usize, koff: usize, k: i32, pixoff: usize, np: i32, dyp: usize, nf: i32, stage: usize,
-): void {
-  const pend = pixoff + (<usize>np << 2);
-  for (let t = 0; t < k; t += 4) {
-    const tn = min(4, k - t);
-    // the tail tile repeats the last tap: computed, not stored
-    const x0 = xpad + <usize>load<i32>(at(koff, t));
-    const x1 = xpad + <usize>load<i32>(at(koff, min(t + 1, k - 1)));
-    const x2 = xpad + <usize>load<i32>(at(koff, min(t + 2, k - 1)));
-    const x3 = xpad + <usize>load<i32>(at(koff, min(t + 3, k - 1)));
-    for (let j = 0; j < nf; j += 8) {
-      const fn = min(8, nf - j);
-      let pb = dyp + (<usize>(j * np) << 2); // (P, 8)
-      if (ASC_FEATURE_SIMD) {
-        let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-        let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-        if (x3 == x0 + 12 && x2 == x0 + 8 && x1 == x0 + 4) {
-          // four adjacent taps of one kernel row: one address, the others immediate offsets
-          for (let q = pixoff; q < pend; q += 4) {
-            const xa = x0 + <usize>load<i32>(q);
-            const b0 = v128.load(pb);
-            const b1 = v128.load(pb, 16);
-            const a0 = v128.load32_splat(xa);
-            const a1 = v128.load32_splat(xa, 4);
-            const a2 = v128.load32_splat(xa, 8);
-            const a3 = v128.load32_splat(xa, 12);
-            c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
-            c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
-            c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
-            c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
-            pb += 32;
-          }
-        } else {
-          for (let q = pixoff; q < pend; q += 4) {
-            const o = <usize>load<i32>(q);
-            const b0 = v128.load(pb);
-            const b1 = v128.load(pb, 16);
-            const a0 = v128.load32_splat(x0 + o);
-            const a1 = v128.load32_splat(x1 + o);
-            const a2 = v128.load32_splat(x2 + o);
-            const a3 = v128.load32_splat(x3 + o);
-            c00 = fma4(a0, b0, c00); c01 = fma4(a0, b1, c01);
-            c10 = fma4(a1, b0, c10); c11 = fma4(a1, b1, c11);
-            c20 = fma4(a2, b0, c20); c21 = fma4(a2, b1, c21);
-            c30 = fma4(a3, b0, c30); c31 = fma4(a3, b1, c31);
-            pb += 32;
-          }
-        }
-        // rows are taps, lanes filters: transpose so each filter's 4 taps are one vector
-        let t0 = v128.shuffle<f32>(c00, c10, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c00, c10, 2, 6, 3, 7);
-        let t2 = v128.shuffle<f32>(c20, c30, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c20, c30, 2, 6, 3, 7);
-        const f0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), f1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
-        const f2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), f3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
-        t0 = v128.shuffle<f32>(c01, c11, 0, 4, 1, 5); t1 = v128.shuffle<f32>(c01, c11, 2, 6, 3, 7);
-        t2 = v128.shuffle<f32>(c21, c31, 0, 4, 1, 5); t3 = v128.shuffle<f32>(c21, c31, 2, 6, 3, 7);
-        const f4 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), f5 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
-        const f6 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), f7 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
-        if (tn == 4 && fn == 8) {
-          const d = at(dweight, j * k + t);
-          const ld = <usize>k << 2;
-          v128.store(d, f32x4.add(f0, v128.load(d))); v128.store(d + ld, f32x4.add(f1, v128.load(d + ld)));
-          v128.store(d + ld * 2, f32x4.add(f2, v128.load(d + ld * 2))); v128.store(d + ld * 3, f32x4.add(f3, v128.load(d + ld * 3)));
-          v128.store(d + ld * 4, f32x4.add(f4, v128.load(d + ld * 4))); v128.store(d + ld * 5, f32x4.add(f5, v128.load(d + ld * 5)));
-          v128.store(d + ld * 6, f32x4.add(f6, v128.load(d + ld * 6))); v128.store(d + ld * 7, f32x4.add(f7, v128.load(d + ld * 7)));
-          continue;
-        }
-        v128.store(stage, f0); v128.store(stage, f1, 16); v128.store(stage, f2, 32); v128.store(stage, f3, 48);
-        v128.store(stage, f4, 64); v128.store(stage, f5, 80); v128.store(stage, f6, 96); v128.store(stage, f7, 112);
-      } else {
-        for (let r = 0; r < tn; r++) {
-          const xr = r == 0 ? x0 : r == 1 ? x1 : r == 2 ? x2 : x3;
-          let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0;
-          let b = pb;
-          for (let q = pixoff; q < pend; q += 4) {
-            const v = load<f32>(xr + <usize>load<i32>(q));
-            s0 += v * load<f32>(b); s1 += v * load<f32>(b, 4); s2 += v * load<f32>(b, 8); s3 += v * load<f32>(b, 12);
-            s4 += v * load<f32>(b, 16); s5 += v * load<f32>(b, 20); s6 += v * load<f32>(b, 24); s7 += v * load<f32>(b, 28);
-            b += 32;
-          }
-          const sr = at(stage, r);
-          store<f32>(sr, s0); store<f32>(sr, s1, 16); store<f32>(sr, s2, 32); store<f32>(sr, s3, 48);
-          store<f32>(sr, s4, 64); store<f32>(sr, s5, 80); store<f32>(sr, s6, 96); store<f32>(sr, s7, 112);
-        }
-      }
-      for (let f = 0; f < fn; f++) {
-        const d = at(dweight, (j + f) * k + t);
-        for (let r = 0; r < tn; r++) store<f32>(at(d, r), load<f32>(at(d, r)) + load<f32>(at(stage, f * 4 + r)));
       }
     }
   }
@@ -450,7 +351,8 @@ export function conv2d_indirect_backward(
   const xpad = at(pixoff, up4(np));           // (C, HP, WP)
   const dyp = at(xpad, up4(c * hp * wp));     // (out8/8, P, 8)
   const dym = at(dyp, o8 * np);               // (out, P): dy through the ReLU, when y != 0
-  const stage = at(dym, up4(out * np));       // (8, 4)
+  const ozero = at(dym, up4(out * np));       // (out8) zeros: dweight has no bias
+  const stage = at(ozero, o8);                // (8, 4)
   // dx as a forward pass: input dy padded to (out, HD, WD), output (C, H, W), flipped taps
   const hd = h + (kh - 1) * dh, wd = w + (kw - 1) * dw;
   const k2 = out * kh * kw;
@@ -462,6 +364,7 @@ export function conv2d_indirect_backward(
   const stage2 = at(dypad, up4(out * hd * wd));
   tap_table(koff, c, kh, kw, hp, wp, dh, dw, false);
   pixel_table(pixoff, oh, ow, sh, sw, wp);
+  memory.fill(ozero, 0, <usize>o8 << 2);
   if (dx != 0) {
     tap_table(koff2, out, kh, kw, hd, wd, dh, dw, true);
     pixel_table(pixoff2, h, w, 1, 1, wd);
@@ -490,7 +393,10 @@ export function conv2d_indirect_backward(
     }
     dy_panels(dyp, dbias, dyb, out, np);
     pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
-    indirect_weight_grad(dweight, xpad, koff, k, pixoff, np, dyp, out, stage);
+    // dweight(out, K) += dyp(P, out)ᵀ·col(P, K) is the forward tile with the roles of the two
+    // tables swapped: its rows are 4 taps (koff), its inner loop the pixels (pixoff), its
+    // "filters" dy's panels, and it accumulates into dweight's rows of K
+    indirect_sample(dweight, xpad, pixoff, np, koff, k, dyp, ozero, out, false, true, stage);
     if (dx != 0) {
       pad_planes(dypad, dyb, out, oh, ow, hd, wd, (kh - 1) * dh - pt, (kw - 1) * dw - pl);
       indirect_sample(at(dx, b * c * h * w), dypad, koff2, k2, pixoff2, h * w, wpack2, bzero, c, false, true, stage2);
