@@ -453,6 +453,35 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
     expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(k.read(ptr.y2, n.y)));
   });
 
+  it('kernel level: output rows whose windows lie wholly in the padding (empty tap runs) give the bias, and no gradient', () => {
+    // padding 4 with a 3×3 window: no layer asks for it (geometry.ts refuses), the kernels still
+    // get it right, which exercises the empty-span path of the padding skip
+    const t = CASES.find((c) => c.pad[0] === 4)!;
+    const k = fresh(build);
+    const g = geometry(t);
+    const n = sizes(g);
+    const rng = new Rng(4242);
+    const x = rng.array(n.x);
+    const weight = rng.array(n.w);
+    const bias = rng.array(g.out);
+    const dy = rng.array(n.y);
+    const nw = ws(k, g);
+    const ptr = {
+      y: k.alloc(n.y), x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), work: k.alloc(nw),
+      dy: k.alloc(n.y, dy), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
+    };
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 0, ...dims(g));
+    const scale = conv2dRef(abs(x), abs(weight), abs(bias), g);
+    expectClose(k.read(ptr.y, n.y), conv2dRef(x, weight, bias, g), { rtol: RTOL, atol: ATOL, scale, label: 'y' });
+    expect(k.read(ptr.y, 1)[0]).toBe(Math.fround(bias[0])); // the corner window sees only padding
+    k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+    const r = conv2dBackwardRef(dy, x, weight, g);
+    const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
+    expectClose(k.read(ptr.dx, n.x), r.dx, { rtol: RTOL, atol: ATOL, scale: s.dx, label: 'dx' });
+    expectClose(k.read(ptr.dw, n.w), r.dweight, { rtol: RTOL, atol: ATOL, scale: s.dweight, label: 'dweight' });
+    expectClose(k.read(ptr.db, g.out), r.dbias, { rtol: RTOL, atol: ATOL, scale: s.dbias, label: 'dbias' });
+  });
+
   it('the layer plans exactly the workspace the kernels use', () => {
     const k = fresh(build);
     for (const g of [...INDIRECT_CASES, BIG].map(geometry)) {
