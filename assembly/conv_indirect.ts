@@ -36,7 +36,7 @@ import { fma4, hsum4 } from './simd';
   const k = c * kh * kw;
   const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
-  return up4(k) + up4(oh * ow) + up4(2 * oh * ow) + k * up8(out) + up8(out) + up4(c * hp * wp) + 32;
+  return up4(k) + up4(oh * ow) + up4(2 * oh * ow) + up4(2 * oh) + k * up8(out) + up8(out) + up4(c * hp * wp) + 32;
 }
 
 /**
@@ -98,27 +98,32 @@ function tap_table(koff: usize, c: i32, kh: i32, kw: i32, hp: i32, wp: i32, dh: 
   }
 }
 
-// Kernel rows [lo, hi) (in tap-table order, flipped or not) that read data rather than padding
-// for an output row whose window starts at padded row r0: data rows are [top, top + rows).
-@inline function live_rows(r0: i32, kh: i32, dh: i32, top: i32, rows: i32, flip: bool): i64 {
-  let lo = kh, hi = 0;
-  for (let ki = 0; ki < kh; ki++) {
-    const r = r0 + (flip ? kh - 1 - ki : ki) * dh;
-    if (r >= top && r < top + rows) { lo = min(lo, ki); hi = ki + 1; }
-  }
-  return lo < hi ? (<i64>lo | (<i64>hi << 32)) : 0;
-}
-
-// span(OH·OW, 2) i32: per output pixel, the [lo, hi) run of row-major taps (per_row taps per
-// kernel row) worth computing: the others multiply zeros of the vertical padding.
-function tap_spans(span: usize, oh: i32, ow: i32, sh: i32, kh: i32, dh: i32, top: i32, rows: i32, per_row: i32, flip: bool): void {
+// span(⌈OH·OW/4⌉, 2) i32: per tile of 4 output pixels, the [lo, hi) run of row-major taps
+// (per_row taps per kernel row) that can read data: the others multiply zeros of the vertical
+// padding. A row's run is [number of kernel rows above the data, KH − number below) (ends
+// swapped when flipped), so both ends move one way as the output row goes down, and a tile's
+// union is spanned by its first and last rows. rowspan: (OH, 2) i32 scratch.
+function tap_spans(span: usize, rowspan: usize, oh: i32, ow: i32, sh: i32, kh: i32, dh: i32, top: i32, rows: i32, per_row: i32, flip: bool): void {
   for (let oy = 0; oy < oh; oy++) {
-    const r = live_rows(oy * sh, kh, dh, top, rows, flip);
-    const lo = <i32>r * per_row, hi = <i32>(r >> 32) * per_row;
-    for (let ox = 0; ox < ow; ox++) {
-      store<i32>(at(span, 2 * (oy * ow + ox)), lo);
-      store<i32>(at(span, 2 * (oy * ow + ox) + 1), hi);
+    let above = 0, below = 0;
+    for (let ki = 0; ki < kh; ki++) {
+      const r = oy * sh + ki * dh;
+      if (r < top) above++;
+      else if (r >= top + rows) below++;
     }
+    store<i32>(at(rowspan, 2 * oy), flip ? below : above);
+    store<i32>(at(rowspan, 2 * oy + 1), kh - (flip ? above : below));
+  }
+  const n = oh * ow;
+  let r0 = 0, r3 = 0, e0 = ow, e3 = ow; // rows of a tile's first and last pixel, their ends
+  for (let t = 0; 4 * t < n; t++) {
+    const p0 = 4 * t, p3 = min(4 * t + 3, n - 1);
+    while (p0 >= e0) { r0++; e0 += ow; }
+    while (p3 >= e3) { r3++; e3 += ow; }
+    const lo = min(load<i32>(at(rowspan, 2 * r0)), load<i32>(at(rowspan, 2 * r3)));
+    const hi = max(load<i32>(at(rowspan, 2 * r0 + 1)), load<i32>(at(rowspan, 2 * r3 + 1)));
+    store<i32>(at(span, 2 * t), lo * per_row);
+    store<i32>(at(span, 2 * t + 1), hi * per_row);
   }
 }
 
@@ -155,17 +160,20 @@ function pixel_table(pixoff: usize, oh: i32, ow: i32, sh: i32, sw: i32, wp: i32)
 // (f_s = KH·KW, m_s = K), a transposed view with no copy. Runs on every call (the weights
 // change between steps): each kernel row's KW taps are read in sequence.
 function pack_filters(wpack: usize, weight: usize, nf: i32, f_s: i32, m: i32, m_s: i32, kh: i32, kw: i32): void {
-  let d = wpack;
+  const k = m * kh * kw;
   for (let j = 0; j < nf; j += 8) {
-    const fn = min(8, nf - j);
-    for (let ki = 0; ki < kh; ki++) {
-      for (let mi = 0; mi < m; mi++) {
-        const src = at(weight, mi * m_s + ki * kw);
-        for (let kj = 0; kj < kw; kj++) {
-          let f = 0;
-          for (; f < fn; f++) store<f32>(at(d, f), load<f32>(at(src, (j + f) * f_s + kj)));
-          for (; f < 8; f++) store<f32>(at(d, f), 0);
-          d += 32;
+    const panel = wpack + (<usize>(j * k) << 2); // (K, 8)
+    for (let f = 0; f < 8; f++) {
+      let d = panel + (<usize>f << 2);
+      if (j + f >= nf) {
+        for (let t = 0; t < k; t++, d += 32) store<f32>(d, 0);
+        continue;
+      }
+      const wf = at(weight, (j + f) * f_s);
+      for (let ki = 0; ki < kh; ki++) {
+        for (let mi = 0; mi < m; mi++) {
+          const src = at(wf, mi * m_s + ki * kw);
+          for (let kj = 0; kj < kw; kj++, d += 32) store<f32>(d, load<f32>(at(src, kj)));
         }
       }
     }
@@ -174,7 +182,7 @@ function pack_filters(wpack: usize, weight: usize, nf: i32, f_s: i32, m: i32, m_
 
 // span(n, 2) per entry → span(⌈n/4⌉, 2) per tile of 4 entries (the last one short): the union
 // of the runs, in place (tile t writes ints 2t, 2t+1 after reading ints 8t..8t+7).
-function tile_spans(span: usize, n: i32): void {
+function merge_spans(span: usize, n: i32): void {
   for (let t = 0; 4 * t < n; t++) {
     let lo = load<i32>(at(span, 8 * t)), hi = load<i32>(at(span, 8 * t + 1));
     for (let e = 4 * t + 1; e < min(4 * t + 4, n); e++) {
@@ -389,15 +397,15 @@ export function conv2d_indirect_forward(
   const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
   const koff = work;                          // (K) i32, taps (ki, ci, kj)
   const pixoff = at(koff, up4(k));            // (P) i32
-  const span = at(pixoff, up4(np));           // (P, 2) i32
-  const wpack = at(span, up4(2 * np));        // (out8/8, K, 8)
+  const span = at(pixoff, up4(np));           // (P/4, 2) i32
+  const rowspan = at(span, up4(2 * np));      // (OH, 2) i32
+  const wpack = at(rowspan, up4(2 * oh));     // (out8/8, K, 8)
   const bpack = at(wpack, k * up8(out));      // (out8)
   const xpad = at(bpack, up8(out));           // (C, HP, WP)
   const stage = at(xpad, up4(c * hp * wp));   // (8, 4)
   tap_table(koff, c, kh, kw, hp, wp, dh, dw, false, true);
   pixel_table(pixoff, oh, ow, sh, sw, wp);
-  tap_spans(span, oh, ow, sh, kh, dh, pt, h, c * kw, false);
-  tile_spans(span, np);
+  tap_spans(span, rowspan, oh, ow, sh, kh, dh, pt, h, c * kw, false);
   pack_filters(wpack, weight, out, k, c, kh * kw, kh, kw);
   for (let f = 0; f < up8(out); f++) store<f32>(at(bpack, f), f < out ? load<f32>(at(bias, f)) : 0);
   for (let b = 0; b < batch; b++) {
@@ -435,15 +443,16 @@ export function conv2d_indirect_backward(
   const k2 = out * kh * kw;
   const koff2 = at(stage, 32);                // (K2) i32, taps (ki, o, kj), flipped
   const pixoff2 = at(koff2, up4(k2));         // (H·W) i32
-  const span2 = at(pixoff2, up4(h * w));      // (H·W, 2) i32
-  const wpack2 = at(span2, up4(2 * h * w));   // (C8/8, K2, 8)
+  const span2 = at(pixoff2, up4(h * w));      // (H·W/4, 2) i32
+  const rowspan2 = at(span2, up4(2 * h * w)); // (H, 2) i32
+  const wpack2 = at(rowspan2, up4(2 * h));    // (C8/8, K2, 8)
   const bzero = at(wpack2, k2 * up8(c));      // (C8) zeros
   const dypad = at(bzero, up8(c));            // (out, HD, WD)
   const stage2 = at(dypad, up4(out * hd * wd));
   tap_table(koff, c, kh, kw, hp, wp, dh, dw, false, false);
   pixel_table(pixoff, oh, ow, sh, sw, wp);
   pixel_spans(pspan, c, kh, kw, oh, ow, sh, dh, pt, h);
-  tile_spans(pspan, k);
+  merge_spans(pspan, k);
   memory.fill(ozero, 0, <usize>o8 << 2);
   if (dx != 0) {
     // filter ci of the transposed convolution at tap (ki, o, kj) is weight(o, ci, ki, kj), read
@@ -451,8 +460,7 @@ export function conv2d_indirect_backward(
     const top = (kh - 1) * dh - pt;
     tap_table(koff2, out, kh, kw, hd, wd, dh, dw, true, true);
     pixel_table(pixoff2, h, w, 1, 1, wd);
-    tap_spans(span2, h, w, 1, kh, dh, top, oh, out * kw, true);
-    tile_spans(span2, h * w);
+    tap_spans(span2, rowspan2, h, w, 1, kh, dh, top, oh, out * kw, true);
     pack_filters(wpack2, weight, c, kh * kw, out, k, kh, kw);
     memory.fill(bzero, 0, <usize>up8(c) << 2);
   }

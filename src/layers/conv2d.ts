@@ -41,7 +41,7 @@ export function indirectWorkspaceFloats(c: number, h: number, w: number, out: nu
   const fwd = (c_: number, out_: number, sh_: number, sw_: number, oh_: number, ow_: number) => {
     const hp = (oh_ - 1) * sh_ + (kh - 1) * dh + 1;
     const wp = (ow_ - 1) * sw_ + (kw - 1) * dw + 1;
-    return up4(c_ * kh * kw) + up4(oh_ * ow_) + up4(2 * oh_ * ow_) + c_ * kh * kw * up8(out_) + up8(out_) + up4(c_ * hp * wp) + 32;
+    return up4(c_ * kh * kw) + up4(oh_ * ow_) + up4(2 * oh_ * ow_) + up4(2 * oh_) + c_ * kh * kw * up8(out_) + up8(out_) + up4(c_ * hp * wp) + 32;
   };
   const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
