@@ -2,6 +2,7 @@
 // Layouts: x (batch, C, H, W), weight (out, C, KH, KW) — PyTorch's, used as a row-major
 // (out, C·KH·KW) matrix — y (batch, out, OH, OW). Padding is given as top/left; bottom/right
 // follow from OH/OW. `col` is a caller-owned (C·KH·KW, OH·OW) workspace for one sample.
+// Layers use these for strides > 1; stride-1 layers use conv_indirect.ts (no im2col).
 import { gemm } from './gemm';
 
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
