@@ -2,6 +2,7 @@
 // Layouts: x (batch, C, H, W), weight (out, C, KH, KW) — PyTorch's, used as a row-major
 // (out, C·KH·KW) matrix — y (batch, out, OH, OW). Padding is given as top/left; bottom/right
 // follow from OH/OW. `col` is a caller-owned (C·KH·KW, OH·OW) workspace for one sample.
+// Layers use these for strides > 1; stride-1 layers use conv_indirect.ts (no im2col).
 import { gemm } from './gemm';
 
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -88,7 +89,7 @@ export function col2im(
 }
 
 /** y(batch,out,OH,OW) = conv(x(batch,C,H,W), weight(out,C,KH,KW)) + bias(out) */
-export function conv2d_forward(
+export function conv2d_im2col_forward(
   y: usize, x: usize, weight: usize, bias: usize, col: usize,
   batch: i32, c: i32, h: i32, w: i32, out: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, oh: i32, ow: i32, scratch: usize,
@@ -113,7 +114,7 @@ export function conv2d_forward(
  * (skipped when dx is 0). The columns are rebuilt from x rather than kept from forward: that
  * costs one im2col per sample and saves batch·C·KH·KW·OH·OW floats.
  */
-export function conv2d_backward(
+export function conv2d_im2col_backward(
   dx: usize, dweight: usize, dbias: usize, dy: usize, x: usize, weight: usize, col: usize,
   batch: i32, c: i32, h: i32, w: i32, out: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, oh: i32, ow: i32, scratch: usize,

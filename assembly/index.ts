@@ -39,7 +39,8 @@ export {
   gru_forward, gru_backward,
   embedding_forward, embedding_backward,
 } from './recurrent';
-export { im2col, col2im, conv2d_forward, conv2d_backward } from './conv';
+export { im2col, col2im, conv2d_im2col_forward, conv2d_im2col_backward } from './conv';
+export { conv2d_indirect_workspace, conv2d_indirect_forward, conv2d_indirect_backward } from './conv_indirect';
 export { batchnorm_forward_train, batchnorm_forward_eval, batchnorm_backward } from './batchnorm';
 export { maxpool2d_forward, maxpool2d_backward, avgpool2d_forward, avgpool2d_backward } from './pool';
 

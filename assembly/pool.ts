@@ -4,7 +4,9 @@
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 // The common 2×2, stride-2 case with every window in bounds (no padding used): no checks; the scan
-// order (and so the winner among equal values) is the general loop's.
+// order (and so the winner among equal values, and NaN handling) is the general loop's: a later
+// cell wins only if it is strictly greater, which is exactly pmax(best, v) lane by lane.
+// idx == 0 skips the indices (an inference pass: only training is followed by backward).
 @inline function maxpool2x2(y: usize, idx: usize, x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32): void {
   for (let p = 0; p < planes; p++) {
     const xp = at(x, p * h * w);
@@ -12,7 +14,36 @@
     for (let oy = 0; oy < oh; oy++) {
       const r0 = 2 * oy * w;
       const r1 = r0 + w;
-      for (let ox = 0; ox < ow; ox++) {
+      const yr = at(y, o + oy * ow);
+      const ir = at(idx, o + oy * ow);
+      let ox = 0;
+      if (ASC_FEATURE_SIMD) {
+        // four outputs from eight columns of both rows: even lanes are each window's left cells
+        const step = i32x4.splat(8);
+        let i0 = i32x4.add(i32x4.splat(r0), i32x4(0, 2, 4, 6));
+        for (; ox + 4 <= ow; ox += 4) {
+          const a = at(xp, r0 + 2 * ox), b = at(xp, r1 + 2 * ox);
+          const a0 = v128.load(a), a1 = v128.load(a, 16), b0 = v128.load(b), b1 = v128.load(b, 16);
+          const v0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+          const v2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+          let best = v0;
+          if (idx == 0) {
+            best = f32x4.pmax(f32x4.pmax(f32x4.pmax(best, v1), v2), v3);
+          } else {
+            let where = i0;
+            let m = f32x4.gt(v1, best); best = v128.bitselect(v1, best, m);
+            where = v128.bitselect(i32x4.add(i0, i32x4.splat(1)), where, m);
+            m = f32x4.gt(v2, best); best = v128.bitselect(v2, best, m);
+            where = v128.bitselect(i32x4.add(i0, i32x4.splat(w)), where, m);
+            m = f32x4.gt(v3, best); best = v128.bitselect(v3, best, m);
+            where = v128.bitselect(i32x4.add(i0, i32x4.splat(w + 1)), where, m);
+            v128.store(at(ir, ox), where);
+          }
+          v128.store(at(yr, ox), best);
+          i0 = i32x4.add(i0, step);
+        }
+      }
+      for (; ox < ow; ox++) {
         const i0 = r0 + 2 * ox;
         const i2 = r1 + 2 * ox;
         let best = load<f32>(at(xp, i0));
@@ -23,14 +54,17 @@
         if (v2 > best) { best = v2; where = i2; }
         const v3 = load<f32>(at(xp, i2 + 1));
         if (v3 > best) { best = v3; where = i2 + 1; }
-        store<f32>(at(y, o + oy * ow + ox), best);
-        store<i32>(at(idx, o + oy * ow + ox), where);
+        store<f32>(at(yr, ox), best);
+        if (idx != 0) store<i32>(at(ir, ox), where);
       }
     }
   }
 }
 
-/** y = max over each window; idx (i32, same shape as y) keeps where the max came from. */
+/**
+ * y = max over each window; idx (i32, same shape as y) keeps where the max came from, unless it
+ * is 0 (inference: nothing reads it).
+ */
 export function maxpool2d_forward(
   y: usize, idx: usize, x: usize, planes: i32, h: i32, w: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32,
@@ -57,7 +91,7 @@ export function maxpool2d_forward(
           }
         }
         store<f32>(at(y, o + oy * ow + ox), where < 0 ? 0 : best);
-        store<i32>(at(idx, o + oy * ow + ox), where);
+        if (idx != 0) store<i32>(at(idx, o + oy * ow + ox), where);
       }
     }
   }

@@ -777,7 +777,7 @@ export interface KernelExports {
    */
   col2im(dx: number, dcol: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number): void;
   /**
-   * assembly/conv/conv2d_forward
+   * assembly/conv/conv2d_im2col_forward
    * @param y `usize`
    * @param x `usize`
    * @param weight `usize`
@@ -800,9 +800,9 @@ export interface KernelExports {
    * @param ow `i32`
    * @param scratch `usize`
    */
-  conv2d_forward(y: number, x: number, weight: number, bias: number, col: number, batch: number, c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number, scratch: number): void;
+  conv2d_im2col_forward(y: number, x: number, weight: number, bias: number, col: number, batch: number, c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number, scratch: number): void;
   /**
-   * assembly/conv/conv2d_backward
+   * assembly/conv/conv2d_im2col_backward
    * @param dx `usize`
    * @param dweight `usize`
    * @param dbias `usize`
@@ -827,7 +827,78 @@ export interface KernelExports {
    * @param ow `i32`
    * @param scratch `usize`
    */
-  conv2d_backward(dx: number, dweight: number, dbias: number, dy: number, x: number, weight: number, col: number, batch: number, c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number, scratch: number): void;
+  conv2d_im2col_backward(dx: number, dweight: number, dbias: number, dy: number, x: number, weight: number, col: number, batch: number, c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number, scratch: number): void;
+  /**
+   * assembly/conv_indirect/conv2d_indirect_workspace
+   * @param c `i32`
+   * @param h `i32`
+   * @param w `i32`
+   * @param out `i32`
+   * @param kh `i32`
+   * @param kw `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param pt `i32`
+   * @param pl `i32`
+   * @param dh `i32`
+   * @param dw `i32`
+   * @param oh `i32`
+   * @param ow `i32`
+   * @returns `i32`
+   */
+  conv2d_indirect_workspace(c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number): number;
+  /**
+   * assembly/conv_indirect/conv2d_indirect_forward
+   * @param y `usize`
+   * @param x `usize`
+   * @param weight `usize`
+   * @param bias `usize`
+   * @param work `usize`
+   * @param relu `i32`
+   * @param batch `i32`
+   * @param c `i32`
+   * @param h `i32`
+   * @param w `i32`
+   * @param out `i32`
+   * @param kh `i32`
+   * @param kw `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param pt `i32`
+   * @param pl `i32`
+   * @param dh `i32`
+   * @param dw `i32`
+   * @param oh `i32`
+   * @param ow `i32`
+   */
+  conv2d_indirect_forward(y: number, x: number, weight: number, bias: number, work: number, relu: number, batch: number, c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number): void;
+  /**
+   * assembly/conv_indirect/conv2d_indirect_backward
+   * @param dx `usize`
+   * @param dweight `usize`
+   * @param dbias `usize`
+   * @param dy `usize`
+   * @param x `usize`
+   * @param y `usize`
+   * @param weight `usize`
+   * @param work `usize`
+   * @param batch `i32`
+   * @param c `i32`
+   * @param h `i32`
+   * @param w `i32`
+   * @param out `i32`
+   * @param kh `i32`
+   * @param kw `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param pt `i32`
+   * @param pl `i32`
+   * @param dh `i32`
+   * @param dw `i32`
+   * @param oh `i32`
+   * @param ow `i32`
+   */
+  conv2d_indirect_backward(dx: number, dweight: number, dbias: number, dy: number, x: number, y: number, weight: number, work: number, batch: number, c: number, h: number, w: number, out: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number, oh: number, ow: number): void;
   /**
    * assembly/batchnorm/batchnorm_forward_train
    * @param y `usize`

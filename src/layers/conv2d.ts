@@ -1,5 +1,6 @@
 // 2-D convolution layer: stride, dilation, valid/same/full/explicit padding, bias, activation.
-// Weight layout is PyTorch's (out, in, kh, kw) inside as well as outside.
+// Weight layout is PyTorch's (out, in, kh, kw) inside as well as outside. The kernel family is
+// chosen per shape in the constructor (see `kernel`); a ReLU is fused into the indirect kernel.
 import { activationBackward, activationForward, activationOf, type ActivationDef, type ActivationName } from '../activations';
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
@@ -23,6 +24,31 @@ export interface Conv2dConfig extends LayerBase {
 
 export const MAX_FILTERS = 1 << 14;
 
+/** Which kernel family a layer runs (chosen once, in the constructor). */
+export type ConvKernel = 'indirect' | 'im2col';
+let forcedKernel: ConvKernel | undefined;
+/**
+ * @internal For the bench only: make layers built from now on use `kernel` (undefined restores
+ * the per-shape choice), so the old per-sample im2col path can be timed side by side.
+ */
+export function forceConvKernel(kernel: ConvKernel | undefined): void { forcedKernel = kernel; }
+
+const up4 = (n: number) => (n + 3) & ~3;
+const up8 = (n: number) => (n + 7) & ~7;
+/** Floats of conv2d_indirect_workspace (assembly/conv_indirect.ts), mirrored for the host's memory plan. */
+export function indirectWorkspaceFloats(c: number, h: number, w: number, out: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, oh: number, ow: number): number {
+  const fwd = (c_: number, out_: number, sh_: number, sw_: number, oh_: number, ow_: number) => {
+    const hp = (oh_ - 1) * sh_ + (kh - 1) * dh + 1;
+    const wp = (ow_ - 1) * sw_ + (kw - 1) * dw + 1;
+    return up4(c_ * kh * kw) + up4(oh_ * ow_) + up4(2 * oh_ * ow_) + up4(2 * oh_) + c_ * kh * kw * up8(out_) + up8(out_) + up4(c_ * hp * wp) + 32;
+  };
+  const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * hp * wp) + up4(2 * c * kh * kw) + up8(out) * oh * ow + up4(out * oh * ow) + up8(out) + 32;
+  return Math.max(fwd(c, out, sh, sw, oh, ow), dwt + fwd(out, c, 1, 1, h, w));
+}
+
 export class Conv2d implements Layer {
   readonly type = 'conv2d';
   trainable = true;
@@ -39,6 +65,13 @@ export class Conv2d implements Layer {
   /** c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow as the kernels take them */
   private readonly dims: ConvGeometry;
   private readonly cfg: Conv2dConfig;
+  /**
+   * The kernel family for this shape. 'indirect' (no im2col, O(one sample) workspace) wherever
+   * its input gradient applies, stride 1; 'im2col' (per-sample im2col + GEMM, col2im) otherwise.
+   */
+  readonly kernel: ConvKernel;
+  /** ReLU runs inside the indirect kernels (forward's store, backward's dy): one buffer each, no separate pass */
+  private readonly fusedRelu: boolean;
   private workspace = 0;
   logits = 0;
   output = 0;
@@ -80,10 +113,16 @@ export class Conv2d implements Layer {
     this.bias = paramSlot('bias', [out]);
     this.params = [this.weight, this.bias];
     const n = out * oh * ow;
+    this.kernel = forcedKernel ?? (sh === 1 && sw === 1 ? 'indirect' : 'im2col');
+    this.fusedRelu = this.kernel === 'indirect' && this.activation.name === 'relu';
     const separate = this.activation.name !== 'linear';
-    this.forwardFloats = separate ? 2 * n : n;
+    // a fused ReLU keeps only its output, and its backward runs inside the kernel too
+    // (relu'(logits) = [output > 0]): one forward buffer, one gradient buffer
+    this.forwardFloats = separate && !this.fusedRelu ? 2 * n : n;
     this.gradFloats = this.forwardFloats;
-    this.workspaceFloats = c * kh * kw * oh * ow;
+    this.workspaceFloats = this.kernel === 'indirect'
+      ? indirectWorkspaceFloats(c, h, w, out, kh, kw, sh, sw, dh, dw, oh, ow)
+      : c * kh * kw * oh * ow;
   }
 
   config(): Conv2dConfig {
@@ -105,24 +144,40 @@ export class Conv2d implements Layer {
     const separate = this.activation.name !== 'linear';
     this.logits = fwd;
     this.logitsGrad = grad;
-    this.output = separate ? fwd + bytes : fwd;
-    this.outputGrad = separate ? grad + bytes : grad;
+    this.output = separate && !this.fusedRelu ? fwd + bytes : fwd;
+    this.outputGrad = separate && !this.fusedRelu ? grad + bytes : grad;
     this.workspace = workspace;
   }
 
   forward(k: Kernels, x: number, batch: number, _training: boolean, _rng: Rng): void {
-    k.k.conv2d_forward(this.logits, x, this.weight.ptr, this.bias.ptr, this.workspace, batch, ...this.dims, k.scratch);
+    if (this.kernel === 'indirect') {
+      k.k.conv2d_indirect_forward(this.logits, x, this.weight.ptr, this.bias.ptr, this.workspace, this.fusedRelu ? 1 : 0, batch, ...this.dims);
+      if (this.fusedRelu) return;
+    } else {
+      k.k.conv2d_im2col_forward(this.logits, x, this.weight.ptr, this.bias.ptr, this.workspace, batch, ...this.dims, k.scratch);
+    }
     const [out, oh, ow] = this.outputShape;
     activationForward(k, this.activation, this.alpha, this.output, this.logits, batch, out * oh * ow);
   }
 
   backward(k: Kernels, x: number, dx: number, batch: number, fromLogits: boolean): void {
     const [out, oh, ow] = this.outputShape;
+    if (this.fusedRelu) {
+      // the kernel takes dy through the ReLU itself, from the output's sign
+      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.outputGrad, x, this.output, this.weight.ptr,
+        this.workspace, batch, ...this.dims);
+      return;
+    }
     if (!fromLogits) {
       activationBackward(k, this.activation, this.alpha, this.logitsGrad, this.outputGrad, this.logits, this.output,
         batch, out * oh * ow, `layer ${this.name}`);
     }
-    k.k.conv2d_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, this.workspace,
-      batch, ...this.dims, k.scratch);
+    if (this.kernel === 'indirect') {
+      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, 0, this.weight.ptr, this.workspace,
+        batch, ...this.dims);
+    } else {
+      k.k.conv2d_im2col_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, this.workspace,
+        batch, ...this.dims, k.scratch);
+    }
   }
 }

@@ -70,8 +70,9 @@ export class Pool2d implements Layer {
     this.outputGrad = grad;
   }
 
-  forward(k: Kernels, x: number, batch: number, _training: boolean, _rng: Rng): void {
-    if (this.type === 'maxPool2d') k.k.maxpool2d_forward(this.output, this.argmax, x, batch * this.planes, ...this.geo);
+  forward(k: Kernels, x: number, batch: number, training: boolean, _rng: Rng): void {
+    // only a training pass is followed by backward, the one reader of the argmax: skip it otherwise
+    if (this.type === 'maxPool2d') k.k.maxpool2d_forward(this.output, training ? this.argmax : 0, x, batch * this.planes, ...this.geo);
     else k.k.avgpool2d_forward(this.output, x, batch * this.planes, ...this.geo);
   }
 

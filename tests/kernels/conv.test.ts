@@ -1,7 +1,8 @@
-// conv2d_forward / conv2d_backward / im2col / col2im against the float64 reference in every build,
+// conv2d_im2col_forward / conv2d_im2col_backward / im2col / col2im and the indirect kernels (conv2d_indirect_*) against the float64 reference in every build,
 // over a table of geometries (stride, every padding mode, dilation, odd sizes, channels, batch),
 // plus finite-difference checks of dx, dweight and dbias through loss = Σ y·r.
 import { describe, expect, it } from 'vitest';
+import { indirectWorkspaceFloats } from '../../src/layers/conv2d';
 import { axis, type Padding } from '../../src/layers/geometry';
 import { expectGradClose } from '../helpers/gradcheck';
 import { GUARD, Rng, abs, add, conv2dBackwardRef, conv2dRef, convArgs, expectClose, expectGuardIntact, im2colRef, type ConvGeometry } from '../helpers/reference';
@@ -55,13 +56,21 @@ const CASES: Case[] = [
 // Past the GEMM blocks: C·KH·KW = 288 > KC = 256 and OH·OW = 576 > NC = 512 (no gradcheck: too big).
 const BIG: Case = { batch: 2, c: 32, h: 24, w: 24, out: 5, k: [3, 3], s: [1, 1], d: [1, 1], pad: P('same') };
 
-/** The kernels' geometry, derived with the layer's own formulas (src/layers/geometry.ts). */
+/**
+ * The kernels' geometry, derived with the layer's own formulas (src/layers/geometry.ts). The
+ * layer refuses an explicit padding of a whole window or more; the kernels still take it, so
+ * those kernel-level cases get the textbook size ⌊(n + 2p − k)/s⌋ + 1 directly.
+ */
+function kernelAxis(mode: Padding, n: number, k: number, s: number): [number, number] {
+  if (typeof mode === 'number' && mode > k - 1) return [mode, Math.floor((n + 2 * mode - k) / s) + 1];
+  return axis(mode as 'valid', n, k, s, 'test');
+}
 function geometry(t: Case): ConvGeometry {
   const [kh, kw] = t.k;
   const [sh, sw] = t.s;
   const [dh, dw] = t.d;
-  const [pt, oh] = axis(t.pad[0] as 'valid', t.h, kh + (kh - 1) * (dh - 1), sh, 'test');
-  const [pl, ow] = axis(t.pad[1] as 'valid', t.w, kw + (kw - 1) * (dw - 1), sw, 'test');
+  const [pt, oh] = kernelAxis(t.pad[0], t.h, kh + (kh - 1) * (dh - 1), sh);
+  const [pl, ow] = kernelAxis(t.pad[1], t.w, kw + (kw - 1) * (dw - 1), sw);
   return { batch: t.batch, c: t.c, h: t.h, w: t.w, out: t.out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow };
 }
 
@@ -131,10 +140,10 @@ describe.each(BUILDS)('conv2d (%s build)', (build) => {
     const y0 = rng.array(n.y, 5, 6); // stale contents: must be overwritten
     const ptr = { y: put(k, y0), x: put(k, x), weight: put(k, weight), bias: put(k, bias), col: k.alloc(n.col + GUARD) };
     const before = snapshot(k);
-    k.exports.conv2d_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.col, ...convArgs(g), k.scratch);
+    k.exports.conv2d_im2col_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.col, ...convArgs(g), k.scratch);
     expectOnlyWritten(k, before, [
       [ptr.y, ptr.y + 4 * n.y], [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
-    ], 'conv2d_forward');
+    ], 'conv2d_im2col_forward');
     const y = k.read(ptr.y, n.y + GUARD);
     const scale = conv2dRef(abs(x), abs(weight), abs(bias), g);
     expectClose(y.subarray(0, n.y), conv2dRef(x, weight, bias, g), { rtol: RTOL, atol: ATOL, scale, label: 'y' });
@@ -158,11 +167,11 @@ describe.each(BUILDS)('conv2d (%s build)', (build) => {
       dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
     };
     const before = snapshot(k);
-    k.exports.conv2d_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
+    k.exports.conv2d_im2col_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
     expectOnlyWritten(k, before, [
       [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out],
       [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
-    ], 'conv2d_backward');
+    ], 'conv2d_im2col_backward');
     const r = conv2dBackwardRef(dy, x, weight, g);
     const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
     expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
@@ -187,12 +196,12 @@ describe.each(BUILDS)('conv2d (%s build)', (build) => {
         dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
       };
       const before = snapshot(k);
-      k.exports.conv2d_backward(0, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
+      k.exports.conv2d_im2col_backward(0, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
       // in particular nothing at address 0, where a dx would have gone
       expectOnlyWritten(k, before, [
         [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out],
         [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
-      ], 'conv2d_backward(dx = 0)');
+      ], 'conv2d_im2col_backward(dx = 0)');
       const r = conv2dBackwardRef(dy, x, weight, g);
       const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
       expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
@@ -213,14 +222,14 @@ describe.each(BUILDS)('conv2d (%s build)', (build) => {
       x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), col: k.alloc(n.col),
       dy: k.alloc(n.y, r), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
     };
-    k.exports.conv2d_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
+    k.exports.conv2d_im2col_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.weight, ptr.col, ...convArgs(g), k.scratch);
     const dx = k.read(ptr.dx, n.x);
     const dw = k.read(ptr.dw, n.w);
     const db = k.read(ptr.db, g.out);
     /** loss with `which` replaced by v, evaluated by the forward kernel */
     const loss = (which: 'x' | 'weight' | 'bias') => (v: Float64Array) => {
       k.write(ptr[which], v);
-      k.exports.conv2d_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.col, ...convArgs(g), k.scratch);
+      k.exports.conv2d_im2col_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.col, ...convArgs(g), k.scratch);
       return dot(k.read(ptr.y, n.y), r);
     };
     expectGradClose(loss('x'), x, dx, { label: 'dx' });
@@ -262,5 +271,228 @@ describe.each(BUILDS)('conv2d (%s build)', (build) => {
       for (let j = 0; j < taps.length; j++) if (taps[j]) { expected[i] += c[j]; scale[i] += Math.abs(c[j]); }
     }
     expectClose(dx.subarray(0, n.x), expected, { rtol: 1e-6, atol: 1e-7, scale, label: 'col2im' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The indirect kernels: every geometry above (dx only at stride 1, as the layer uses them), plus
+// cases at the register tile's edges: filters 1/7/8/9/16/17/32 (panels of 8), output pixels
+// 1/3/4/5/7/49 per sample (tiles of 4), taps K = 1/3/4/5/25/400 (weight-gradient tiles of 4),
+// input channels 1/2/4/16 (the first-layer shapes and the 16→32 middle layer).
+// ---------------------------------------------------------------------------------------------
+
+// prettier-ignore
+const TILE_CASES: Case[] = [
+  { batch: 2, c: 1, h: 28, w: 28, out: 8, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('valid') }, // the small CNN's first layer
+  { batch: 1, c: 1, h: 12, w: 12, out: 16, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('same') },
+  { batch: 2, c: 16, h: 7, w: 7, out: 32, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('same') }, // K = 400, P = 49
+  { batch: 3, c: 2, h: 4, w: 5, out: 17, k: [3, 3], s: [1, 1], d: [1, 1], pad: P('valid') },  // P = 6, 3 panels
+  { batch: 1, c: 4, h: 3, w: 3, out: 9, k: [1, 1], s: [1, 1], d: [1, 1], pad: P('valid') },   // K = 4, P = 9
+  { batch: 2, c: 3, h: 1, w: 3, out: 7, k: [1, 1], s: [1, 1], d: [1, 1], pad: P('valid') },   // K = 3, P = 3
+  { batch: 1, c: 1, h: 2, w: 2, out: 8, k: [2, 2], s: [1, 1], d: [1, 1], pad: P('valid') },   // P = 1, K = 4
+  { batch: 2, c: 5, h: 3, w: 4, out: 16, k: [1, 1], s: [1, 1], d: [1, 1], pad: P('same') },   // K = 5
+  { batch: 1, c: 1, h: 5, w: 6, out: 1, k: [1, 1], s: [1, 1], d: [1, 1], pad: P('valid') },   // K = 1
+  { batch: 2, c: 2, h: 6, w: 5, out: 8, k: [3, 2], s: [1, 1], d: [2, 1], pad: P([2, 1]) },    // P = 2·... odd, dilation
+  { batch: 1, c: 3, h: 9, w: 7, out: 9, k: [3, 3], s: [2, 1], d: [1, 1], pad: P('same') },    // stride 2 rows only (forward)
+];
+// padding past a window is not something a layer can ask for (geometry.ts refuses it)
+const withinWindow = (t: Case) => t.pad.every((p, i) => typeof p !== 'number' || p <= (t.k[i] - 1) * t.d[i]);
+const INDIRECT_CASES = [...CASES, ...TILE_CASES].filter(withinWindow);
+
+const ws = (k: RawKernels, g: ConvGeometry) =>
+  k.exports.conv2d_indirect_workspace(g.c, g.h, g.w, g.out, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow) as number;
+const dims = (g: ConvGeometry) => convArgs(g);
+const relu = (v: Float64Array) => v.map((a) => (a > 0 ? a : 0));
+
+describe('the indirect test geometry', () => {
+  it('puts the tiles at their edges', () => {
+    const gs = TILE_CASES.map(geometry);
+    for (const out of [1, 7, 8, 9, 16, 17, 32]) expect(gs.some((g) => g.out === out)).toBe(true);
+    for (const m of [0, 1, 2, 3]) expect(gs.some((g) => (g.oh * g.ow) % 4 === m)).toBe(true);
+    expect(gs.some((g) => g.oh * g.ow === 1)).toBe(true);
+    for (const kk of [1, 3, 4, 5, 25, 400]) expect(gs.some((g) => g.c * g.kh * g.kw === kk)).toBe(true);
+    for (const c of [1, 2, 4, 16]) expect(gs.some((g) => g.c === c)).toBe(true);
+  });
+});
+
+describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
+  it.each(INDIRECT_CASES.flatMap((t) => [[label(t), 0, t], [label(t), 1, t]] as const))(
+    'forward %s relu=%i writes y and its workspace only', (_, fuse, t) => {
+      const k = fresh(build);
+      const g = geometry(t);
+      const n = sizes(g);
+      const rng = new Rng(n.x * 37 + n.w * 5 + n.y + fuse);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const bias = rng.array(g.out);
+      const nw = ws(k, g);
+      const ptr = { y: put(k, rng.array(n.y, 5, 6)), x: put(k, x), weight: put(k, weight), bias: put(k, bias), work: k.alloc(nw + GUARD) };
+      const before = snapshot(k);
+      k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, fuse, ...dims(g));
+      expectOnlyWritten(k, before, [[ptr.y, ptr.y + 4 * n.y], [ptr.work, ptr.work + 4 * nw]], 'conv2d_indirect_forward');
+      const y = k.read(ptr.y, n.y + GUARD);
+      const ref = conv2dRef(x, weight, bias, g);
+      const scale = conv2dRef(abs(x), abs(weight), abs(bias), g);
+      expectClose(y.subarray(0, n.y), fuse ? relu(ref) : ref, { rtol: RTOL, atol: ATOL, scale, label: 'y' });
+      expectGuardIntact(y, n.y, 'y');
+    });
+
+  it.each(INDIRECT_CASES.map((t) => [label(t), t] as const))('backward %s accumulates and writes nothing else', (_, t) => {
+    const k = fresh(build);
+    const g = geometry(t);
+    const n = sizes(g);
+    const withDx = g.sh === 1 && g.sw === 1;
+    const rng = new Rng(n.x * 19 + n.w * 3 + n.y);
+    const x = rng.array(n.x);
+    const weight = rng.array(n.w);
+    const dy = rng.array(n.y);
+    const dx0 = rng.array(n.x, -3, 3);
+    const dw0 = rng.array(n.w, -3, 3);
+    const db0 = rng.array(g.out, -3, 3);
+    const nw = ws(k, g);
+    const ptr = {
+      x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), work: k.alloc(nw),
+      dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+    };
+    const before = snapshot(k);
+    k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+    expectOnlyWritten(k, before, [
+      ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
+      [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
+    ], 'conv2d_indirect_backward');
+    const r = conv2dBackwardRef(dy, x, weight, g);
+    const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
+    if (withDx) expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
+    else expect(Array.from(k.read(ptr.dx, n.x))).toEqual(Array.from(dx0));
+    expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
+    expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+  });
+
+  it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1).map((t) => [label(t), t] as const))(
+    'backward %s through the fused ReLU: dy·[y > 0] from the forward output, and nothing else written', (_, t) => {
+      const k = fresh(build);
+      const g = geometry(t);
+      const n = sizes(g);
+      const rng = new Rng(n.x * 41 + n.w * 7 + n.y);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const bias = rng.array(g.out);
+      const dy = rng.array(n.y);
+      const dx0 = rng.array(n.x, -3, 3);
+      const dw0 = rng.array(n.w, -3, 3);
+      const db0 = rng.array(g.out, -3, 3);
+      const nw = ws(k, g);
+      const ptr = {
+        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), dy: k.alloc(n.y, dy),
+        work: k.alloc(nw), dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+      };
+      k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
+      const y = k.read(ptr.y, n.y);
+      const before = snapshot(k);
+      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.y, ptr.weight, ptr.work, ...dims(g));
+      expectOnlyWritten(k, before, [
+        [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
+      ], 'conv2d_indirect_backward(relu)');
+      expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(y)); // y and dy are inputs only
+      expect(Array.from(k.read(ptr.dy, n.y))).toEqual(Array.from(dy));
+      const masked = dy.map((v, i) => (y[i] > 0 ? v : 0));
+      if (n.y > 32) expect(masked.some((v, i) => v === 0 && dy[i] !== 0)).toBe(true); // the mask really cuts something
+      const r = conv2dBackwardRef(masked, x, weight, g);
+      const s = conv2dBackwardRef(abs(masked), abs(x), abs(weight), g);
+      expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
+      expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
+      expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+    });
+
+  it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1 && t.h * t.w * t.c * t.batch <= 400).map((t) => [label(t), t] as const))(
+    'gradcheck %s: loss = Σ y·r', (_, t) => {
+      const k = fresh(build);
+      const g = geometry(t);
+      const n = sizes(g);
+      const rng = new Rng(n.x * 23 + n.w * 31 + n.y);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const bias = rng.array(g.out);
+      const r = rng.array(n.y);
+      const nw = ws(k, g);
+      const ptr = {
+        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), work: k.alloc(nw),
+        dy: k.alloc(n.y, r), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
+      };
+      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+      const dx = k.read(ptr.dx, n.x);
+      const dw = k.read(ptr.dw, n.w);
+      const db = k.read(ptr.db, g.out);
+      const loss = (which: 'x' | 'weight' | 'bias') => (v: Float64Array) => {
+        k.write(ptr[which], v);
+        k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 0, ...dims(g));
+        return dot(k.read(ptr.y, n.y), r);
+      };
+      expectGradClose(loss('x'), x, dx, { label: 'dx' });
+      k.write(ptr.x, x);
+      expectGradClose(loss('weight'), weight, dw, { label: 'dweight' });
+      k.write(ptr.weight, weight);
+      expectGradClose(loss('bias'), bias, db, { label: 'dbias' });
+    });
+
+  it('the fused ReLU follows relu_forward, NaN included (a NaN logit gives 0, as the separate pass did)', () => {
+    const k = fresh(build);
+    const g = geometry(TILE_CASES[3]);
+    const n = sizes(g);
+    const rng = new Rng(77);
+    const x = rng.array(n.x);
+    x[5] = NaN;
+    x[n.x - 1] = Infinity;
+    const nw = ws(k, g);
+    const ptr = { y: k.alloc(n.y), y2: k.alloc(n.y), x: k.alloc(n.x, x), weight: k.alloc(n.w, rng.array(n.w)), bias: k.alloc(g.out, rng.array(g.out)), work: k.alloc(nw) };
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 0, ...dims(g));
+    k.exports.relu_forward(ptr.y2, ptr.y, n.y, 0);
+    const logits = k.read(ptr.y, n.y);
+    expect(logits.some((v) => Number.isNaN(v))).toBe(true);
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
+    expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(k.read(ptr.y2, n.y)));
+  });
+
+  it('kernel level: output rows whose windows lie wholly in the padding (empty tap runs) give the bias, and no gradient', () => {
+    // padding 4 with a 3×3 window: no layer asks for it (geometry.ts refuses), the kernels still
+    // get it right, which exercises the empty-span path of the padding skip
+    const t = CASES.find((c) => c.pad[0] === 4)!;
+    const k = fresh(build);
+    const g = geometry(t);
+    const n = sizes(g);
+    const rng = new Rng(4242);
+    const x = rng.array(n.x);
+    const weight = rng.array(n.w);
+    const bias = rng.array(g.out);
+    const dy = rng.array(n.y);
+    const nw = ws(k, g);
+    const ptr = {
+      y: k.alloc(n.y), x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), work: k.alloc(nw),
+      dy: k.alloc(n.y, dy), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
+    };
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 0, ...dims(g));
+    const scale = conv2dRef(abs(x), abs(weight), abs(bias), g);
+    expectClose(k.read(ptr.y, n.y), conv2dRef(x, weight, bias, g), { rtol: RTOL, atol: ATOL, scale, label: 'y' });
+    expect(k.read(ptr.y, 1)[0]).toBe(Math.fround(bias[0])); // the corner window sees only padding
+    k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+    const r = conv2dBackwardRef(dy, x, weight, g);
+    const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
+    expectClose(k.read(ptr.dx, n.x), r.dx, { rtol: RTOL, atol: ATOL, scale: s.dx, label: 'dx' });
+    expectClose(k.read(ptr.dw, n.w), r.dweight, { rtol: RTOL, atol: ATOL, scale: s.dweight, label: 'dweight' });
+    expectClose(k.read(ptr.db, g.out), r.dbias, { rtol: RTOL, atol: ATOL, scale: s.dbias, label: 'dbias' });
+  });
+
+  it('the layer plans exactly the workspace the kernels use', () => {
+    const k = fresh(build);
+    for (const g of [...INDIRECT_CASES, BIG].map(geometry)) {
+      expect(indirectWorkspaceFloats(g.c, g.h, g.w, g.out, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow), label(CASES[0])).toBe(ws(k, g));
+    }
+  });
+
+  it('the workspace does not grow with the batch', () => {
+    const k = fresh(build);
+    const g = geometry(TILE_CASES[2]);
+    expect(ws(k, { ...g, batch: 1 })).toBe(ws(k, { ...g, batch: 1000 }));
+    expect(ws(k, g) * 4).toBeLessThan(1 << 20);
   });
 });

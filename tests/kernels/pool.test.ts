@@ -31,6 +31,12 @@ const CASES: Case[] = [
   { planes: 3, h: 7, w: 8, k: [2, 2], s: [3, 3], pad: P('valid') }, // stride > window: cells skipped
   { planes: 4, h: 5, w: 7, k: [3, 2], s: [2, 3], pad: P([1, 1]) },
   { planes: 1, h: 1, w: 1, k: [1, 1], s: [1, 1], pad: P('valid') },
+  // the 2×2 stride-2 fast path at its SIMD width (4 outputs a step): ow 4, 5, 7, 8, 12, odd sizes
+  { planes: 2, h: 8, w: 8, k: [2, 2], s: [2, 2], pad: P('valid') },
+  { planes: 3, h: 11, w: 11, k: [2, 2], s: [2, 2], pad: P('valid') },
+  { planes: 2, h: 6, w: 15, k: [2, 2], s: [2, 2], pad: P('valid') },
+  { planes: 4, h: 9, w: 16, k: [2, 2], s: [2, 2], pad: P('valid') },
+  { planes: 2, h: 24, w: 24, k: [2, 2], s: [2, 2], pad: P('valid') },
 ];
 
 function geometry(t: Case): PoolGeometry {
@@ -103,6 +109,42 @@ describe.each(BUILDS)('pooling (%s build)', (build) => {
     expect(Array.from(y.subarray(0, n))).toEqual(Array.from(ref.y)); // a copy of one input: exact
     expectGuardIntact(y, n, 'y');
     expect(Array.from(i32(k, ptr.idx, n))).toEqual(Array.from(ref.idx));
+  });
+
+  it.each(cases())('maxpool forward %s with idx = 0 (inference): the same max, no indices written', (_, g) => {
+    const k = fresh(build);
+    const n = g.planes * g.oh * g.ow;
+    const rng = new Rng(n * 7 + g.h);
+    const x = distinct(g.planes * g.h * g.w, rng);
+    const ptr = { y: put(k, rng.array(n, 5, 6)), x: put(k, x) };
+    const before = snapshot(k);
+    k.exports.maxpool2d_forward(ptr.y, 0, ptr.x, ...geo(g));
+    expectOnlyWritten(k, before, [[ptr.y, ptr.y + 4 * n]], 'maxpool2d_forward(idx = 0)');
+    const y = k.read(ptr.y, n + GUARD);
+    expect(Array.from(y.subarray(0, n))).toEqual(Array.from(maxpool2dRef(x, g).y));
+    expectGuardIntact(y, n, 'y');
+  });
+
+  it('maxpool 2×2 ties and NaN: the first of equal values wins, a NaN after the first cell never does, with or without indices', () => {
+    const k = fresh(build);
+    // 4 planes of 2×8 (4 windows each): ties, a NaN in each position, all equal
+    const N = NaN;
+    const planes = [
+      [1, 1, 1, 1, 2, 2, 3, 0, 1, 1, 0, 3, 2, 2, 3, 3],
+      [N, 1, 1, N, 1, 1, 1, 1, 1, 1, 1, 1, N, 1, 1, N],
+      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [-1, -2, -3, -4, -5, -6, -7, -8, -9, -1, -2, -3, -4, -5, -6, -7],
+    ].flat();
+    const g: PoolGeometry = { planes: 4, h: 2, w: 8, kh: 2, kw: 2, sh: 2, sw: 2, pt: 0, pl: 0, oh: 1, ow: 4 };
+    const x = k.alloc(64, planes);
+    const y = k.alloc(16);
+    const idx = k.alloc(16);
+    const ref = maxpool2dRef(planes, g);
+    k.exports.maxpool2d_forward(y, idx, x, ...geo(g));
+    expect(Array.from(k.read(y, 16))).toEqual(Array.from(ref.y));
+    expect(Array.from(i32(k, idx, 16))).toEqual(Array.from(ref.idx));
+    k.exports.maxpool2d_forward(y, 0, x, ...geo(g));
+    expect(Array.from(k.read(y, 16))).toEqual(Array.from(ref.y));
   });
 
   it.each(cases())('maxpool backward %s routes dy to the argmax and accumulates', (_, g) => {
