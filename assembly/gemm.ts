@@ -214,35 +214,6 @@ function gemv_rows(y: usize, x: usize, xs: i32, b: usize, rs: i32, n: i32, k: i3
   const xb = <usize>xs << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    // eight independent accumulator chains keep both FMA pipes busy; four leave half idle
-    for (; j + 32 <= n; j += 32) {
-      const yj = y + (<usize>j << 2);
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
-      let row = b + (<usize>j << 2);
-      let xp = x;
-      for (let kk = 0; kk < k; kk++) {
-        const xv = v128.load32_splat(xp);
-        s0 = fma4(xv, v128.load(row), s0);
-        s1 = fma4(xv, v128.load(row, 16), s1);
-        s2 = fma4(xv, v128.load(row, 32), s2);
-        s3 = fma4(xv, v128.load(row, 48), s3);
-        s4 = fma4(xv, v128.load(row, 64), s4);
-        s5 = fma4(xv, v128.load(row, 80), s5);
-        s6 = fma4(xv, v128.load(row, 96), s6);
-        s7 = fma4(xv, v128.load(row, 112), s7);
-        row += rb;
-        xp += xb;
-      }
-      if (acc) {
-        s0 = f32x4.add(s0, v128.load(yj)); s1 = f32x4.add(s1, v128.load(yj, 16));
-        s2 = f32x4.add(s2, v128.load(yj, 32)); s3 = f32x4.add(s3, v128.load(yj, 48));
-        s4 = f32x4.add(s4, v128.load(yj, 64)); s5 = f32x4.add(s5, v128.load(yj, 80));
-        s6 = f32x4.add(s6, v128.load(yj, 96)); s7 = f32x4.add(s7, v128.load(yj, 112));
-      }
-      v128.store(yj, s0); v128.store(yj, s1, 16); v128.store(yj, s2, 32); v128.store(yj, s3, 48);
-      v128.store(yj, s4, 64); v128.store(yj, s5, 80); v128.store(yj, s6, 96); v128.store(yj, s7, 112);
-    }
     for (; j + 16 <= n; j += 16) {
       const yj = y + (<usize>j << 2);
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
