@@ -101,7 +101,7 @@ export function conv2d_im2col_forward(
     const yb = at(y, b * out * ohw);
     im2col(col, xb, c, h, w, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow);
     for (let o = 0; o < out; o++) {
-      const bo = load<f32>(at(bias, o));
+      const bo: f32 = bias != 0 ? load<f32>(at(bias, o)) : 0; // bias 0 means none
       const row = at(yb, o * ohw);
       for (let i = 0; i < ohw; i++) store<f32>(at(row, i), bo);
     }
@@ -126,7 +126,7 @@ export function conv2d_im2col_backward(
     const dyb = at(dy, b * out * ohw);
     im2col(col, xb, c, h, w, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow);
     gemm(dweight, dyb, col, out, ckk, ohw, ohw, 1, 1, ohw, ckk, 1, scratch);
-    for (let o = 0; o < out; o++) {
+    for (let o = 0; o < out && dbias != 0; o++) {
       const row = at(dyb, o * ohw);
       let s: f32 = 0;
       for (let i = 0; i < ohw; i++) s += load<f32>(at(row, i));

@@ -385,7 +385,7 @@ function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void
       s = hsum4(v);
     }
     for (; p < np; p++) s += load<f32>(at(row, p));
-    store<f32>(at(dbias, o), load<f32>(at(dbias, o)) + s);
+    if (dbias != 0) store<f32>(at(dbias, o), load<f32>(at(dbias, o)) + s);
   }
 }
 
@@ -416,7 +416,8 @@ export function conv2d_indirect_forward(
   pixel_table(pixoff, oh, ow, sh, sw, wp);
   tap_spans(span, rowspan, oh, ow, sh, kh, dh, pt, h, c * kw, false);
   pack_filters(wpack, weight, out, k, c, kh * kw, kh, kw);
-  for (let f = 0; f < up8(out); f++) store<f32>(at(bpack, f), f < out ? load<f32>(at(bias, f)) : 0);
+  // bias 0 means none (useBias: false): zeros in the pack
+  for (let f = 0; f < up8(out); f++) store<f32>(at(bpack, f), f < out && bias != 0 ? load<f32>(at(bias, f)) : 0);
   for (let b = 0; b < batch; b++) {
     pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
     indirect_sample(at(y, b * out * np), xpad, koff, k, pixoff, span, np, wpack, bpack, out, relu != 0, false, stage);

@@ -20,6 +20,8 @@ export interface Conv2dConfig extends LayerBase {
   dilation?: number | [number, number];
   activation?: ActivationName;
   alpha?: number;
+  /** add a learned bias per filter (default true); false as nn.Conv2d(bias=False), e.g. before batch normalization */
+  useBias?: boolean;
 }
 
 export const MAX_FILTERS = 1 << 14;
@@ -61,7 +63,7 @@ export class Conv2d implements Layer {
   readonly workspaceFloats: number;
   private readonly alpha: number;
   private readonly weight: ParamSlot;
-  private readonly bias: ParamSlot;
+  private readonly bias?: ParamSlot;
   /** c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow as the kernels take them */
   private readonly dims: ConvGeometry;
   private readonly cfg: Conv2dConfig;
@@ -110,8 +112,9 @@ export class Conv2d implements Layer {
     this.outputShape = [out, oh, ow];
     this.dims = [c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow];
     this.weight = paramSlot('weight', [out, c, kh, kw]);
-    this.bias = paramSlot('bias', [out]);
-    this.params = [this.weight, this.bias];
+    if (cfg.useBias !== undefined && typeof cfg.useBias !== 'boolean') throw new NeuriteError('INVALID_ARGUMENT', `${where}: useBias must be true or false`);
+    this.bias = cfg.useBias === false ? undefined : paramSlot('bias', [out]);
+    this.params = this.bias ? [this.weight, this.bias] : [this.weight];
     const n = out * oh * ow;
     this.kernel = forcedKernel ?? (sh === 1 && sw === 1 ? 'indirect' : 'im2col');
     this.fusedRelu = this.kernel === 'indirect' && this.activation.name === 'relu';
@@ -130,13 +133,14 @@ export class Conv2d implements Layer {
     for (const k of ['stride', 'padding', 'dilation'] as const) if (this.cfg[k] !== undefined) (c as unknown as Record<string, unknown>)[k] = this.cfg[k];
     c.activation = this.activation.name;
     if (this.activation.defaultAlpha !== undefined && this.alpha !== this.activation.defaultAlpha) c.alpha = this.alpha;
+    if (!this.bias) c.useBias = false;
     return c;
   }
 
   initialize(rng: Rng, set: (slot: ParamSlot, values: Float32Array) => void): void {
     const [c, , , out, kh, kw] = this.dims;
     set(this.weight, initUniform(rng, this.weight.size, c * kh * kw, out * kh * kw, this.activation.init === 'he'));
-    set(this.bias, new Float32Array(this.bias.size));
+    if (this.bias) set(this.bias, new Float32Array(this.bias.size));
   }
 
   bind(fwd: number, grad: number, batch: number, workspace: number): void {
@@ -151,10 +155,10 @@ export class Conv2d implements Layer {
 
   forward(k: Kernels, x: number, batch: number, _training: boolean, _rng: Rng): void {
     if (this.kernel === 'indirect') {
-      k.k.conv2d_indirect_forward(this.logits, x, this.weight.ptr, this.bias.ptr, this.workspace, this.fusedRelu ? 1 : 0, batch, ...this.dims);
+      k.k.conv2d_indirect_forward(this.logits, x, this.weight.ptr, (this.bias?.ptr ?? 0), this.workspace, this.fusedRelu ? 1 : 0, batch, ...this.dims);
       if (this.fusedRelu) return;
     } else {
-      k.k.conv2d_im2col_forward(this.logits, x, this.weight.ptr, this.bias.ptr, this.workspace, batch, ...this.dims, k.scratch);
+      k.k.conv2d_im2col_forward(this.logits, x, this.weight.ptr, (this.bias?.ptr ?? 0), this.workspace, batch, ...this.dims, k.scratch);
     }
     const [out, oh, ow] = this.outputShape;
     activationForward(k, this.activation, this.alpha, this.output, this.logits, batch, out * oh * ow);
@@ -164,7 +168,7 @@ export class Conv2d implements Layer {
     const [out, oh, ow] = this.outputShape;
     if (this.fusedRelu) {
       // the kernel takes dy through the ReLU itself, from the output's sign
-      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.outputGrad, x, this.output, this.weight.ptr,
+      k.k.conv2d_indirect_backward(dx, this.weight.grad, (this.bias?.grad ?? 0), this.outputGrad, x, this.output, this.weight.ptr,
         this.workspace, batch, ...this.dims);
       return;
     }
@@ -173,10 +177,10 @@ export class Conv2d implements Layer {
         batch, out * oh * ow, `layer ${this.name}`);
     }
     if (this.kernel === 'indirect') {
-      k.k.conv2d_indirect_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, 0, this.weight.ptr, this.workspace,
+      k.k.conv2d_indirect_backward(dx, this.weight.grad, (this.bias?.grad ?? 0), this.logitsGrad, x, 0, this.weight.ptr, this.workspace,
         batch, ...this.dims);
     } else {
-      k.k.conv2d_im2col_backward(dx, this.weight.grad, this.bias.grad, this.logitsGrad, x, this.weight.ptr, this.workspace,
+      k.k.conv2d_im2col_backward(dx, this.weight.grad, (this.bias?.grad ?? 0), this.logitsGrad, x, this.weight.ptr, this.workspace,
         batch, ...this.dims, k.scratch);
     }
   }

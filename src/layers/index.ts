@@ -38,7 +38,7 @@ export const LAYER_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory
 /** The options each layer type takes besides `type` and `name`: anything else is refused. */
 export const LAYER_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
   ['dense', ['units', 'activation', 'alpha', 'useBias']],
-  ['conv2d', ['filters', 'kernelSize', 'stride', 'padding', 'dilation', 'activation', 'alpha']],
+  ['conv2d', ['filters', 'kernelSize', 'stride', 'padding', 'dilation', 'activation', 'alpha', 'useBias']],
   ['maxPool2d', ['poolSize', 'stride', 'padding']],
   ['avgPool2d', ['poolSize', 'stride', 'padding']],
   ['globalAvgPool2d', []],
