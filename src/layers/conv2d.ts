@@ -35,8 +35,10 @@ let forcedKernel: ConvKernel | undefined;
  */
 export function forceConvKernel(kernel: ConvKernel | undefined): void { forcedKernel = kernel; }
 
-const up4 = (n: number) => (n + 3) & ~3;
-const up8 = (n: number) => (n + 7) & ~7;
+// plain arithmetic, not `& ~3`: a hostile geometry makes these sizes pass 2^31, where 32-bit
+// bitwise operators wrap to a negative workspace that no cap would catch
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+const up8 = (n: number) => Math.ceil(n / 8) * 8;
 /** Floats of conv2d_indirect_workspace (assembly/conv_indirect.ts), mirrored for the host's memory plan. */
 export function indirectWorkspaceFloats(c: number, h: number, w: number, out: number, kh: number, kw: number,
   sh: number, sw: number, dh: number, dw: number, oh: number, ow: number): number {

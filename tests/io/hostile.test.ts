@@ -280,4 +280,11 @@ describe('nothing silent in fit', async () => {
     expect(steps).toBe(0);
     expect(m.getWeights()).toEqual(before);
   });
+
+  it('a dilation that makes the padded sample pass 2^31 floats is TOO_LARGE, not a trap (fuzz seed 7, case 38303)', () => {
+    const wide: LayerConfig = { type: 'conv2d', filters: 2, kernelSize: 3, padding: 'same', dilation: [6000, 65536] };
+    const f = failure(() => nn.sequential({ inputShape: [2, 6, 6], seed: 1, layers: [wide] }));
+    expect(f.error.code).toBe('TOO_LARGE');
+    expect(f.ms).toBeLessThan(1000);
+  });
 });
