@@ -29,6 +29,15 @@ export const SEED_TOPOLOGIES = [
     { type: 'dense', units: 7, activation: 'gelu' }, { type: 'residual', activation: 'swish', layers: [{ type: 'dense', units: 3 }] },
     { type: 'dense', units: 1 }] },
   { inputShape: [1, 5, 5], layers: [{ type: 'conv2d', filters: 2, kernelSize: 2, stride: 2, padding: 'same', activation: 'leakyRelu', alpha: 0.2 }] },
+  { inputShape: [5, 3], layers: [
+    { type: 'lstm', units: 4, returnSequences: true }, { type: 'gru', units: 3 }, { type: 'dense', units: 2, activation: 'softmax' }] },
+  { inputShape: [6], layers: [
+    { type: 'embedding', inputDim: 7, outputDim: 3 }, { type: 'simpleRnn', units: 3, returnSequences: true, activation: 'relu' },
+    { type: 'dense', units: 2 }, { type: 'activation', activation: 'tanh' }] },
+  { inputShape: [2, 6, 6], layers: [
+    { type: 'conv2d', filters: 3, kernelSize: 3, useBias: false }, { type: 'batchNormalization', activation: 'relu' },
+    { type: 'globalAvgPool2d' }, { type: 'dense', units: 4, useBias: false }, { type: 'batchNormalization', momentum: 0.2 },
+    { type: 'dense', units: 2 }] },
 ];
 
 // ---- the file format ----------------------------------------------------------------------
@@ -90,8 +99,9 @@ function randomValue(r) {
 }
 
 const FIELDS = ['units', 'filters', 'kernelSize', 'stride', 'padding', 'dilation', 'poolSize', 'rate', 'targetShape',
-  'activation', 'alpha', 'name', 'type', 'layers'];
-const TYPES = ['dense', 'conv2d', 'maxPool2d', 'avgPool2d', 'flatten', 'reshape', 'dropout', 'residual', 'lstm', 'Dense', ''];
+  'activation', 'alpha', 'name', 'type', 'layers', 'returnSequences', 'inputDim', 'outputDim', 'momentum', 'epsilon', 'useBias'];
+const TYPES = ['dense', 'conv2d', 'maxPool2d', 'avgPool2d', 'flatten', 'reshape', 'dropout', 'residual', 'lstm', 'gru',
+  'simpleRnn', 'embedding', 'batchNormalization', 'globalAvgPool2d', 'activation', 'Dense', ''];
 
 /** A random small layer config, for insertion. */
 function randomLayer(r) {
@@ -101,6 +111,8 @@ function randomLayer(r) {
     () => ({ type: r.pick(['maxPool2d', 'avgPool2d']), poolSize: r.range(1, 4), stride: r.range(1, 3) }),
     () => ({ type: 'flatten' }), () => ({ type: 'dropout', rate: r.next() }),
     () => ({ type: 'residual', layers: [{ type: 'dropout', rate: 0 }] }),
+    () => ({ type: r.pick(['lstm', 'gru', 'simpleRnn']), units: r.range(1, 6), returnSequences: r.chance(0.5) }),
+    () => ({ type: 'batchNormalization' }), () => ({ type: 'globalAvgPool2d' }),
     () => ({ type: r.pick(TYPES) }),
   ])();
 }
