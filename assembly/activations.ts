@@ -3,6 +3,8 @@
 // Every pair has the same signature so the host drives them all from one table; `alpha` is
 // the activation's parameter where it has one (leaky slope, ELU alpha, swish beta).
 
+import { sigmoid1 } from './gates';
+
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /** Heaviside step: 1 where x ≥ 0, else 0. It has no useful gradient, so no backward. */
@@ -21,15 +23,9 @@ export function linear_backward(dx: usize, dy: usize, x: usize, y: usize, n: i32
   for (; i < n; i++) store<f32>(at(dx, i), load<f32>(at(dx, i)) + load<f32>(at(dy, i)));
 }
 
-@inline function sigmoid(x: f32): f32 {
-  // split on sign so exp never overflows
-  if (x >= 0) return 1 / (1 + Mathf.exp(-x));
-  const e = Mathf.exp(x);
-  return e / (1 + e);
-}
 
 export function sigmoid_forward(y: usize, x: usize, n: i32, alpha: f32): void {
-  for (let i = 0; i < n; i++) store<f32>(at(y, i), sigmoid(load<f32>(at(x, i))));
+  for (let i = 0; i < n; i++) store<f32>(at(y, i), sigmoid1(load<f32>(at(x, i))));
 }
 export function sigmoid_backward(dx: usize, dy: usize, x: usize, y: usize, n: i32, alpha: f32): void {
   for (let i = 0; i < n; i++) {
@@ -120,13 +116,13 @@ export function elu_backward(dx: usize, dy: usize, x: usize, y: usize, n: i32, a
 export function swish_forward(y: usize, x: usize, n: i32, alpha: f32): void {
   for (let i = 0; i < n; i++) {
     const v = load<f32>(at(x, i));
-    store<f32>(at(y, i), v * sigmoid(alpha * v));
+    store<f32>(at(y, i), v * sigmoid1(alpha * v));
   }
 }
 export function swish_backward(dx: usize, dy: usize, x: usize, y: usize, n: i32, alpha: f32): void {
   for (let i = 0; i < n; i++) {
     const v = load<f32>(at(x, i));
-    const s = sigmoid(alpha * v);
+    const s = sigmoid1(alpha * v);
     // d/dx xσ(βx) = σ + βxσ(1−σ)
     const g = s + alpha * v * s * (1 - s);
     store<f32>(at(dx, i), load<f32>(at(dx, i)) + load<f32>(at(dy, i)) * g);

@@ -42,6 +42,7 @@ import { fma4 } from './simd';
   return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
 }
 
+/** 1/(1+e^−x) on one lane; the sigmoid and swish activations use it too */
 @inline export function sigmoid1(x: f32): f32 {
   // split on sign so exp never overflows
   if (x >= 0) return 1 / (1 + Mathf.exp(-x));

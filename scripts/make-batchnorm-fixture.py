@@ -7,37 +7,15 @@
 #                                                        train-mode loss, and the whole state_dict
 #                                                        after one train-mode SGD step
 # The files are small and committed, so CI never needs torch.
-import json
 import os
-import struct
 
 import torch
 from torch import nn
 
+from torch_safetensors import write_safetensors
+
 OUT = os.path.join(os.path.dirname(__file__), '..', 'tests', 'fixtures', 'torch')
 LR = 0.3
-DTYPES = {torch.float32: 'F32', torch.int64: 'I64'}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = metadata
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        if t.dtype not in DTYPES:
-            t = t.to(torch.float32)
-        data = t.numpy().tobytes()
-        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(',', ':')).encode()
-    raw += b' ' * (-len(raw) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
 
 
 class Net(nn.Module):

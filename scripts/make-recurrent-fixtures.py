@@ -9,29 +9,14 @@
 # and committed, so CI never needs torch. Run: /usr/bin/python3 scripts/make-recurrent-fixtures.py
 import json
 import os
-import struct
 
 import torch
 from torch import nn
 
+from torch_safetensors import write_safetensors
+
 OUT = os.path.join(os.path.dirname(__file__), '..', 'tests', 'fixtures', 'torch')
 LR = 0.5
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(',', ':')).encode()
-    raw += b' ' * (-len(raw) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
 
 
 class Net(nn.Module):

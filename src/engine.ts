@@ -5,7 +5,7 @@
 import { assertFinite } from './data';
 import { NeuriteError } from './errors';
 import type { Cost } from './cost';
-import type { Layer, ParamSlot } from './layers/index';
+import { namedParams, type Layer, type ParamSlot } from './layers/index';
 import { CHUNK_FLOATS } from './limits';
 import type { LossDef } from './losses';
 import { optimizer as makeOptimizer, type Optimizer, type OptimizerSpec } from './optimizers';
@@ -112,7 +112,7 @@ export class Engine {
 
   /** gradients and optimizer state, allocated the first time a fit needs them */
   prepareTraining(spec: OptimizerSpec | undefined): Optimizer {
-    this.ensureGrads();
+    this.prepareGradients();
     const key = JSON.stringify(spec ?? 'adam');
     if (this.trainer?.key !== key) {
       const opt = makeOptimizer(spec);
@@ -125,15 +125,8 @@ export class Engine {
 
   /** gradient buffers (and the last-good copy), allocated the first time they are needed */
   prepareGradients(): void {
-    this.ensureGrads();
-  }
-
-  private ensureGrads(): void {
     if (!this.grads) this.grads = this.allocSlots(() => {}, (p, ptr) => { p.grad = ptr; });
-    if (!this.good) {
-      this.good = { ptr: this.k.allocPersistent(this.params.floats), floats: this.params.floats };
-      this.plan = undefined;
-    }
+    if (!this.good) this.good = { ptr: this.reserve(this.params.floats), floats: this.params.floats };
   }
 
   /**
@@ -361,7 +354,7 @@ export class Engine {
 
   /** every parameter slot under its full PyTorch-style name, in layer order */
   namedParams(): Map<string, ParamSlot> {
-    return new Map(this.layers.flatMap((l) => l.params.map((p): [string, ParamSlot] => [`${l.name}.${p.name}`, p])));
+    return namedParams(this.layers);
   }
 
   /** Copies of the values (or gradients) of every parameter, converted to PyTorch layout. */

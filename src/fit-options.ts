@@ -5,7 +5,7 @@ import { toRows, toTargets, type Samples, type Targets } from './data';
 import { NeuriteError } from './errors';
 import type { FitOptions } from './fit';
 import type { Engine } from './engine';
-import { checkKeys } from './options';
+import { checkKeys, checkOptions } from './options';
 
 const invalid = (message: string) => new NeuriteError('INVALID_ARGUMENT', `fit: ${message}`);
 
@@ -17,8 +17,7 @@ export const FIT_OPTIONS = [
 
 /** The options that have no other check, refused if ill-typed. */
 export function checkFitOptions(options: FitOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
-  checkKeys(options, FIT_OPTIONS, 'fit');
+  checkOptions(options, FIT_OPTIONS, 'fit');
   for (const cb of ['onBatchEnd', 'onEpochEnd'] as const) {
     if (options[cb] !== undefined && typeof options[cb] !== 'function') throw invalid(`${cb} must be a function`);
   }

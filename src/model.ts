@@ -9,7 +9,7 @@ import { NeuriteError } from './errors';
 import { fit, type FitOptions, type History } from './fit';
 import { saveModel } from './io/model-file';
 import { Embedding } from './layers/embedding';
-import { createLayer, type Layer, type LayerConfig, type ParamSlot } from './layers/index';
+import { createLayer, namedParams, type Layer, type LayerConfig, type ParamSlot } from './layers/index';
 import { floatsOf } from './layers/layer';
 import { Residual } from './layers/residual';
 import { MAX_CALL_FLOATS } from './limits';
@@ -113,8 +113,7 @@ export class Model {
       }
     });
     this.cost = checkCost(layers, floatsOf(this.inputShape));
-    const named = new Map(layers.flatMap((l) => l.params.map((p): [string, ParamSlot] => [`${l.name}.${p.name}`, p])));
-    const given = weights && matchTensors(named, weights);
+    const given = weights && matchTensors(namedParams(layers), weights);
     this.engine = new Engine(module, { layers, inputShape: this.inputShape, outputShape: this.outputShape, seed, cost: this.cost }, given);
     this.build = this.engine.build;
   }

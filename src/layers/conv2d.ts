@@ -6,7 +6,7 @@ import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
 import { axis, chw, pair, paddingModes, type ConvGeometry, type Padding, channelsFirstHint } from './geometry';
-import { initUniform, paramSlot, type Layer, type LayerBase, type ParamSlot } from './layer';
+import { initUniform, biasSlot, paramSlot, type Layer, type LayerBase, type ParamSlot } from './layer';
 
 export interface Conv2dConfig extends LayerBase {
   type: 'conv2d';
@@ -114,8 +114,7 @@ export class Conv2d implements Layer {
     this.outputShape = [out, oh, ow];
     this.dims = [c, h, w, out, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow];
     this.weight = paramSlot('weight', [out, c, kh, kw]);
-    if (cfg.useBias !== undefined && typeof cfg.useBias !== 'boolean') throw new NeuriteError('INVALID_ARGUMENT', `${where}: useBias must be true or false`);
-    this.bias = cfg.useBias === false ? undefined : paramSlot('bias', [out]);
+    this.bias = biasSlot(cfg.useBias, out, where);
     this.params = this.bias ? [this.weight, this.bias] : [this.weight];
     const n = out * oh * ow;
     this.kernel = forcedKernel ?? (sh === 1 && sw === 1 ? 'indirect' : 'im2col');

@@ -3,7 +3,7 @@ import { activationBackward, activationForward, activationOf, type ActivationDef
 import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
-import { initUniform, paramSlot, transpose, type Layer, type LayerBase, type ParamSlot } from './layer';
+import { initUniform, biasSlot, paramSlot, transpose, type Layer, type LayerBase, type ParamSlot } from './layer';
 
 export interface DenseConfig extends LayerBase {
   type: 'dense';
@@ -63,8 +63,7 @@ export class Dense implements Layer {
       toTorch: (w) => transpose(w, inp, out),
       fromTorch: (w) => transpose(w, out, inp),
     });
-    if (cfg.useBias !== undefined && typeof cfg.useBias !== 'boolean') throw new NeuriteError('INVALID_ARGUMENT', `${where}: useBias must be true or false`);
-    this.bias = cfg.useBias === false ? undefined : paramSlot('bias', [out]);
+    this.bias = biasSlot(cfg.useBias, out, where);
     this.params = this.bias ? [this.weight, this.bias] : [this.weight];
     if (this.activation.learned) {
       this.prelu = paramSlot('alpha', [out]);

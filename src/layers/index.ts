@@ -9,7 +9,7 @@ import { Dropout, type DropoutConfig } from './dropout';
 import { Embedding, type EmbeddingConfig } from './embedding';
 import { GlobalAvgPool2d, type GlobalAvgPool2dConfig } from './global-pool';
 import type { LayerConfig } from './config';
-import type { Layer } from './layer';
+import type { Layer, ParamSlot } from './layer';
 import { Pool2d, type Pool2dConfig } from './pool2d';
 import { Recurrent, type RecurrentConfig } from './recurrent';
 import { Reshape, type ReshapeConfig } from './reshape';
@@ -53,6 +53,11 @@ export const LAYER_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map<str
   ['embedding', ['inputDim', 'outputDim']],
   ['residual', ['layers', 'activation', 'alpha']],
 ]);
+
+/** Every parameter slot of `layers` under its full PyTorch-style name (`dense_0.weight`), in order. */
+export function namedParams(layers: readonly Layer[]): Map<string, ParamSlot> {
+  return new Map(layers.flatMap((l) => l.params.map((p): [string, ParamSlot] => [`${l.name}.${p.name}`, p])));
+}
 
 export function createLayer(cfg: LayerConfig, index: number, inputShape: readonly number[]): Layer {
   if (typeof cfg !== 'object' || cfg === null) {

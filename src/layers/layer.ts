@@ -2,6 +2,7 @@
 // pointers (parameters in the persistent block, buffers in the per-batch plan) and the layer
 // says which kernels to call on them.
 import type { ActivationDef } from '../activations';
+import { NeuriteError } from '../errors';
 import type { Rng } from '../rng';
 import type { Kernels } from '../wasm';
 import type { LayerConfig } from './config';
@@ -87,6 +88,12 @@ export const floatsOf = (shape: readonly number[]): number => shape.reduce((a, b
 
 export function paramSlot(name: string, shape: number[], extra: Partial<ParamSlot> = {}): ParamSlot {
   return { name, shape, size: floatsOf(shape), ptr: 0, grad: 0, state: [], ...extra };
+}
+
+/** The bias of a layer of `units` outputs, or none when the config says `useBias: false`. */
+export function biasSlot(useBias: unknown, units: number, where: string): ParamSlot | undefined {
+  if (useBias !== undefined && typeof useBias !== 'boolean') throw new NeuriteError('INVALID_ARGUMENT', `${where}: useBias must be true or false`);
+  return useBias === false ? undefined : paramSlot('bias', [units]);
 }
 
 /** src(rows, cols) → (cols, rows): PyTorch keeps (out, in) weights, the kernels read (in, out) */

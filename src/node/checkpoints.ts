@@ -119,9 +119,11 @@ export class CheckpointStore {
     return { path, sequence, bytes };
   }
 
-  /** The newest checkpoint whose checksum verifies, and the newer ones skipped (torn, corrupt). */
-  async latest(): Promise<{ checkpoint?: Checkpoint; skipped: Skipped[] }> {
-    const skipped: Skipped[] = [];
+  /**
+   * Checkpoints whose checksum verifies, newest first; each one that does not (unreadable,
+   * torn, corrupt) is recorded in `skipped` on the way.
+   */
+  private async *verified(skipped: Skipped[]): AsyncGenerator<Checkpoint> {
     for (const f of await this.list()) {
       let bytes: Uint8Array;
       try { bytes = new Uint8Array(await readFile(f.path)); } catch (e) {
@@ -130,8 +132,14 @@ export class CheckpointStore {
       }
       const bad = await verifyChecksum(bytes);
       if (bad) { skipped.push({ path: f.path, reason: bad }); continue; }
-      return { checkpoint: { path: f.path, sequence: f.sequence, bytes }, skipped };
+      yield { path: f.path, sequence: f.sequence, bytes };
     }
+  }
+
+  /** The newest checkpoint whose checksum verifies, and the newer ones skipped (torn, corrupt). */
+  async latest(): Promise<{ checkpoint?: Checkpoint; skipped: Skipped[] }> {
+    const skipped: Skipped[] = [];
+    for await (const checkpoint of this.verified(skipped)) return { checkpoint, skipped };
     return { skipped };
   }
 
@@ -141,18 +149,11 @@ export class CheckpointStore {
    */
   async load(nn: Neurite): Promise<{ model?: Model; path?: string; skipped: Skipped[] }> {
     const skipped: Skipped[] = [];
-    for (const f of await this.list()) {
-      let bytes: Uint8Array;
-      try { bytes = new Uint8Array(await readFile(f.path)); } catch (e) {
-        skipped.push({ path: f.path, reason: `unreadable: ${(e as Error).message}` });
-        continue;
-      }
-      const bad = await verifyChecksum(bytes);
-      if (bad) { skipped.push({ path: f.path, reason: bad }); continue; }
+    for await (const c of this.verified(skipped)) {
       try {
-        return { model: nn.load(bytes), path: f.path, skipped };
+        return { model: nn.load(c.bytes), path: c.path, skipped };
       } catch (e) {
-        skipped.push({ path: f.path, reason: e instanceof NeuriteError ? `${e.code}: ${e.message}` : String(e) });
+        skipped.push({ path: c.path, reason: e instanceof NeuriteError ? `${e.code}: ${e.message}` : String(e) });
       }
     }
     return { skipped };

