@@ -124,4 +124,19 @@ export async function benchWeb(quick = false): Promise<void> {
   for (const r of rows) {
     console.log(pad([r.runtime, r.version, r.build, r.ms === null ? 'n/a' : `${r.ms.toFixed(1)} ms`, r.note ?? ''], [...w2, 0]));
   }
+  await pageRound(root, quick);
+}
+
+/** The web page's CNN fine-tuning round, measured in the page (source checkout only). */
+async function pageRound(root: string, quick: boolean): Promise<void> {
+  const harness = join(root, 'tests', 'runtimes', 'page-finetune.mjs');
+  if (!existsSync(harness)) return;
+  const { pageFineTune } = await import(pathToFileURL(harness).href);
+  const r = await pageFineTune({ root, rounds: quick ? 3 : 5 });
+  const s = r.first.settings;
+  console.log(`
+The web page's CNN fine-tuning round in Chromium ${r.chromium} (${r.first.build}; worker.js with the page's defaults: `
+    + `${r.first.samples} samples × ${s.epochs} epochs, batch ${s.batchSize}): fit ${r.median.trainMs.toFixed(0)} ms, `
+    + `whole round ${r.median.totalMs.toFixed(0)} ms (median of ${r.runs.length - 1} after the first, ${r.first.totalMs.toFixed(0)} ms with start-up). `
+    + 'Against another checkout: node scripts/bench-page-finetune.mjs --against DIR');
 }

@@ -295,6 +295,20 @@ const TILE_CASES: Case[] = [
   { batch: 2, c: 2, h: 6, w: 5, out: 8, k: [3, 2], s: [1, 1], d: [2, 1], pad: P([2, 1]) },    // P = 2·... odd, dilation
   { batch: 1, c: 3, h: 9, w: 7, out: 9, k: [3, 3], s: [2, 1], d: [1, 1], pad: P('same') },    // stride 2 rows only (forward)
 ];
+// Windows of 64 taps or more, where a sparse dy is scattered (conv_indirect.ts): dilations,
+// rows of 1, 3, 4, 5 and 8 taps (the vector and scalar parts of a row), strides (dweight only),
+// K = 64 exactly, and the shipped CNN's 16→32 layer.
+// prettier-ignore
+const SPARSE_CASES: Case[] = [
+  { batch: 4, c: 16, h: 14, w: 14, out: 32, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('same') },
+  { batch: 4, c: 8, h: 9, w: 7, out: 9, k: [3, 3], s: [1, 1], d: [2, 2], pad: P('same') },   // K = 72, dilated
+  { batch: 4, c: 2, h: 10, w: 11, out: 17, k: [5, 8], s: [1, 1], d: [1, 1], pad: P('valid') }, // rows of 8
+  { batch: 4, c: 4, h: 8, w: 9, out: 8, k: [4, 4], s: [1, 1], d: [1, 1], pad: P([2, 1]) },   // K = 64, rows of 4
+  { batch: 4, c: 64, h: 3, w: 5, out: 7, k: [1, 1], s: [1, 1], d: [1, 1], pad: P('valid') },  // K = 64, 1×1
+  { batch: 4, c: 7, h: 6, w: 9, out: 5, k: [3, 4], s: [2, 1], d: [1, 1], pad: P('same') },   // stride: dweight only
+  { batch: 5, c: 3, h: 9, w: 9, out: 4, k: [5, 5], s: [1, 1], d: [1, 2], pad: P('same') },   // K = 75, dilated rows
+  { batch: 4, c: 16, h: 7, w: 7, out: 32, k: [5, 5], s: [1, 1], d: [1, 1], pad: P('same') },
+];
 // padding past a window is not something a layer can ask for (geometry.ts refuses it)
 const withinWindow = (t: Case) => t.pad.every((p, i) => typeof p !== 'number' || p <= (t.k[i] - 1) * t.d[i]);
 const INDIRECT_CASES = [...CASES, ...TILE_CASES].filter(withinWindow);
@@ -403,6 +417,90 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
       expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
     });
+
+  // Behind a ReLU and a max-pool most of dy is zero, and a sample whose dy has at most one
+  // nonzero in 8 is scattered from its nonzeros instead of run through the dense tiles. Sample 0
+  // sits exactly on that limit, sample 1 one past it (dense), sample 2 is all zeros, and further
+  // samples are a few percent nonzero; one nonzero of sample 0 is a NaN in the NaN case.
+  const sparseDy = (g: ConvGeometry, rng: Rng, nan: boolean) => {
+    const per = g.out * g.oh * g.ow;
+    const limit = Math.floor(per / 8);
+    const dy = new Float64Array(g.batch * per);
+    for (let b = 0; b < g.batch; b++) {
+      const want = b === 0 ? limit : b === 1 ? limit + 1 : b === 2 ? 0 : Math.max(1, Math.floor(per / 30));
+      const cells = Array.from({ length: per }, (_, i) => i);
+      for (let i = 0; i < Math.min(want, per); i++) {
+        const j = i + rng.int(per - i);
+        [cells[i], cells[j]] = [cells[j], cells[i]];
+        dy[b * per + cells[i]] = Math.fround(rng.uniform(0.25, 1) * (rng.int(2) ? -1 : 1));
+      }
+      if (nan && b === 0 && want > 0) dy[cells[0]] = NaN;
+    }
+    return dy;
+  };
+
+  it('the sparse cases reach the scatter path: windows of at least 64 taps', () => {
+    expect(SPARSE_CASES.filter((t) => t.c * t.k[0] * t.k[1] >= 64).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(SPARSE_CASES.flatMap((t) => [[label(t), 0, t], [label(t), 1, t]] as const))(
+    'backward %s relu=%i with a sparse dy (the scatter path beside the dense one) accumulates the same', (_, fuse, t) => {
+      const k = fresh(build);
+      const g = geometry({ ...t, batch: Math.max(t.batch, 4) });
+      const n = sizes(g);
+      const withDx = g.sh === 1 && g.sw === 1;
+      const rng = new Rng(n.x * 43 + n.w * 11 + n.y + fuse);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const bias = rng.array(g.out, -1, 0.2); // mostly dead units when the ReLU is fused
+      const dy = sparseDy(g, rng, false);
+      const dx0 = rng.array(n.x, -3, 3);
+      const dw0 = rng.array(n.w, -3, 3);
+      const db0 = rng.array(g.out, -3, 3);
+      const nw = ws(k, g);
+      const ptr = {
+        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), dy: k.alloc(n.y, dy),
+        work: k.alloc(nw), dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+      };
+      let y = new Float64Array(0);
+      if (fuse) {
+        k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
+        y = Float64Array.from(k.read(ptr.y, n.y));
+      }
+      const before = snapshot(k);
+      k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, fuse ? ptr.y : 0, ptr.weight, ptr.work, ...dims(g));
+      expectOnlyWritten(k, before, [
+        ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
+        [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
+      ], 'conv2d_indirect_backward(sparse)');
+      const masked = fuse ? dy.map((v, i) => (y[i] > 0 ? v : 0)) : dy;
+      const r = conv2dBackwardRef(masked, x, weight, g);
+      const s = conv2dBackwardRef(abs(masked), abs(x), abs(weight), g);
+      if (withDx) expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
+      else expect(Array.from(k.read(ptr.dx, n.x))).toEqual(Array.from(dx0));
+      expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
+      expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+    });
+
+  it('a NaN in a sparse dy reaches dweight, dbias and dx as on the dense path', () => {
+    const k = fresh(build);
+    const g = geometry({ ...TILE_CASES[2], batch: 3 });
+    const n = sizes(g);
+    const rng = new Rng(77);
+    const dy = sparseDy(g, rng, true);
+    const ptr = {
+      x: k.alloc(n.x, rng.array(n.x)), weight: k.alloc(n.w, rng.array(n.w)), dy: k.alloc(n.y, dy),
+      work: k.alloc(ws(k, g)), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
+    };
+    k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+    const f = Math.floor(dy.findIndex(Number.isNaN) / (g.oh * g.ow));
+    const dw = k.read(ptr.dw, n.w), db = k.read(ptr.db, g.out);
+    const K = n.w / g.out;
+    expect(Number.isNaN(db[f])).toBe(true);
+    expect(dw.subarray(f * K, (f + 1) * K).some(Number.isNaN)).toBe(true);
+    expect(k.read(ptr.dx, n.x).some(Number.isNaN)).toBe(true);
+    expect(db.filter(Number.isNaN).length).toBe(1); // the other filters stay finite
+  });
 
   it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1 && t.h * t.w * t.c * t.batch <= 400).map((t) => [label(t), t] as const))(
     'gradcheck %s: loss = Σ y·r', (_, t) => {
