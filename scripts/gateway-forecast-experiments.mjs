@@ -18,9 +18,9 @@
 // inputs, fine-tuning lowers mote 1's MAE by up to 16%, mostly 5-12% (the indoor mote moves less
 // than the pooled base expects), and changes mote 4's by −4% to +17% (its earlier hours do not
 // predict its later ones); 4 epochs at lr 3e-4 per round make both worse, by up to 26%. The big
-// "gains" (−30% to −52% on mote 4) appear only with `level` inputs at h ≥ 24, where the base is
-// 1.4-4.3× worse than persistence: fine-tuning repairs a broken base and ends no better than
-// persistence. Shifting the levels during base training (`bothShifted`) makes a sound base, and
+// "gains" (−27% to −56% on mote 4; mote 1 −2% to +36%) appear only with `level` inputs at
+// h ≥ 24, where the base is 1.4-4.3× worse than persistence: fine-tuning repairs a broken base and
+// ends between 5% better and 24% worse than persistence, and worse than the `delta` base. Shifting the levels during base training (`bothShifted`) makes a sound base, and
 // then fine-tuning gains nothing (−3% to +40%).
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
