@@ -20,8 +20,9 @@
 // predict its later ones); 4 epochs at lr 3e-4 per round make both worse, by up to 26%. The big
 // "gains" (−27% to −56% on mote 4; mote 1 −2% to +36%) appear only with `level` inputs at
 // h ≥ 24, where the base is 1.4-4.3× worse than persistence: fine-tuning repairs a broken base and
-// ends between 5% better and 24% worse than persistence, and worse than the `delta` base. Shifting the levels during base training (`bothShifted`) makes a sound base, and
-// then fine-tuning gains nothing (−3% to +40%).
+// ends between 5% better and 24% worse than persistence, and worse than the `delta` base.
+// Shifting the levels during base training (`bothShifted`) makes a sound base, and then
+// fine-tuning gains nothing (−7% to +40%).
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { init } from '../dist/node.js';
