@@ -18,11 +18,14 @@
 // inputs, fine-tuning lowers mote 1's MAE by up to 16%, mostly 5-12% (the indoor mote moves less
 // than the pooled base expects), and changes mote 4's by −4% to +17% (its earlier hours do not
 // predict its later ones); 4 epochs at lr 3e-4 per round make both worse, by up to 26%. The big
-// "gains" (−27% to −56% on mote 4; mote 1 −2% to +36%) appear only with `level` inputs at
-// h ≥ 24, where the base is 1.4-4.3× worse than persistence: fine-tuning repairs a broken base and
-// ends between 5% better and 24% worse than persistence, and worse than the `delta` base.
-// Shifting the levels during base training (`bothShifted`) makes a sound base, and then
-// fine-tuning gains nothing (−7% to +40%).
+// "gains" appear only when the base sees absolute levels (`level`, `both`) at h ≥ 24: −27% to −56%
+// on mote 4 with `level` (mote 1: −2% to +36%), and with `both` and whole-net tuning (`all`) over
+// 20% on both motes in 3 of 6 runs (h 24 seed 3: −26%/−30%; h 60 seeds 1 and 3: −22%/−40%,
+// −23%/−50%). Those bases are 1.2-4.3× worse than persistence on the held-out motes 2 and 3:
+// fine-tuning repairs a broken base, and the tuned copy (mean rel over the two motes 0.85-0.99;
+// mote 1 alone 0.97-1.16) ends about where the `delta` base starts with no fine-tuning
+// (0.90-0.92). Shifting the levels during base training (`bothShifted`) makes a sound base, and
+// then fine-tuning gains nothing (−7% to +40%).
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { init } from '../dist/node.js';
