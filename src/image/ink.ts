@@ -26,7 +26,8 @@
 //    ink. A piece not much longer than its stroke is thick (a dot, a tap) is too little.
 import type { GrayImage } from './png';
 import { estimateBackground, opening, quantile } from './background';
-import { components, eraseLines, type Component } from './components';
+import { components, eraseLines } from './components';
+import { choosePieces, isSliver, strokeWidth } from './pieces';
 import { resizeArea } from './resize';
 
 /** Longer side of the working copy: enough for a 20 px digit with room around it, fast per stroke. */
@@ -42,14 +43,8 @@ const PAPER_QUANTILE = 0.3; // the paper side of each background window (ink is 
 const MASK_LEVEL = 0.35; // levelled ink above this is "solid" ink for shapes and pieces
 const LINE_LEVEL = 0.12; // lines are traced through ink above this (they fade in places)
 const LINE_MAX = 0.025; // a line is at most this thick, as a fraction of the picture's side
-const SPECK = 0.06; // pieces under this share of the biggest piece are specks
-const NEAR = 0.35; // pieces under BIG must lie within this many digit-sizes of the digit's box
-const BIG = 0.3; // pieces over this share of the biggest are part of the digit wherever they are
-const TEXT_PIECES = 6; // more big pieces than this is a page of writing, not a digit
 const TOO_DENSE = 0.35; // more of the picture than this covered by ink is not a digit
-const SLIVER = 6; // a line fragment is at least this many times longer than thick
 const ALONG_EDGE = 1.5; // a piece touching the edge for more than this many stroke widths is not ink
-const MIN_ELONGATION = 2.5; // a digit's longer side is at least this many stroke widths
 
 /** Why there is no digit, when there is none. */
 export type NoDigitReason = 'no ink' | 'too little ink' | 'too much ink';
@@ -192,44 +187,4 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
     }
   }
   return { ink: out, width: w, height: h, reason: null, polarity };
-}
-
-/** A piece of a ruled or grid line: thin, long, straight along a row or column (fills its box). */
-function isSliver(c: Component, lineMax: number): boolean {
-  const bw = c.x1 - c.x0 + 1, bh = c.y1 - c.y0 + 1;
-  const thin = Math.min(bw, bh), long = Math.max(bw, bh);
-  return thin <= lineMax && long >= SLIVER * thin && c.area >= 0.6 * bw * bh;
-}
-
-/** A piece's stroke width: its area over half its perimeter (exact for a long straight stroke). */
-function strokeWidth(c: Component): number {
-  return Math.max(1, (2 * c.area) / Math.max(1, c.edge));
-}
-
-interface Choice {
-  pieces: Component[];
-  area: number;
-  reason: NoDigitReason | null;
-}
-
-/** Which pieces make the digit, or why none do. */
-function choosePieces(all: Component[]): Choice {
-  const sorted = [...all].sort((a, b) => b.area - a.area);
-  const biggest = sorted[0];
-  const big = sorted.filter((c) => c.area >= BIG * biggest.area);
-  if (big.length > TEXT_PIECES) return { pieces: [], area: 0, reason: 'too much ink' };
-  // the digit's box from the big pieces; smaller pieces count only near it
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const c of big) { x0 = Math.min(x0, c.x0); y0 = Math.min(y0, c.y0); x1 = Math.max(x1, c.x1); y1 = Math.max(y1, c.y1); }
-  const reach = NEAR * Math.max(x1 - x0 + 1, y1 - y0 + 1);
-  const pieces = sorted.filter((c) => c.area >= BIG * biggest.area || (c.area >= SPECK * biggest.area
-    && c.x1 >= x0 - reach && c.x0 <= x1 + reach && c.y1 >= y0 - reach && c.y0 <= y1 + reach));
-  let area = 0;
-  for (const c of pieces) area += c.area;
-  // The biggest piece must be a stroke, not a blot: a dot, a tap or a scatter of specks is too
-  // little. Its stroke width ≈ area / half the perimeter, for a stroke much longer than wide.
-  const stroke = strokeWidth(biggest);
-  const long = Math.max(biggest.x1 - biggest.x0 + 1, biggest.y1 - biggest.y0 + 1);
-  if (long < 4 || long < MIN_ELONGATION * stroke) return { pieces: [], area, reason: 'too little ink' };
-  return { pieces, area, reason: null };
 }
