@@ -13,9 +13,12 @@
 // 5. Levels: paper noise is measured (median absolute deviation); what stands out by less than
 //    MIN_CONTRAST, or by less than the noise, is paper. The strongest ink (a high percentile, not
 //    the maximum, so one speck does not set the scale) becomes 1, as in MNIST.
-// 6. Lines: ruled or grid lines run edge to edge, roughly along the rows or columns (within a
-//    pixel or two over the width), and are thinner than LINE_MAX of the picture; they are erased
-//    where the digit does not cross them. A digit must not itself reach across the picture.
+// 6. Lines: ruled or grid lines run edge to edge along a row or column of pixels, as in a scan
+//    square to the page (a line tilted by a pixel over the width is not found whole), and are
+//    thinner than LINE_MAX of the picture. A line is told by its whole row: it stands LINE_SIGMAS
+//    noise deviations above the paper along 90% of it, even where a shadow fades it below the
+//    mask. Lines are erased where the digit does not cross them. A digit must not itself reach
+//    across the picture.
 // 7. Edges: in a photo (not with alpha), a piece lying along the picture's edge (touching it
 //    for more than ALONG_EDGE stroke widths) is a shadow, the page's edge or the table, not ink:
 //    the digit must not run along the edge of the photo; crossing it with the tip of a stroke is fine.
@@ -41,7 +44,8 @@ const OPENING = 0.25; // the opening's window, as a share of the longer side: wi
 const PHOTO_SIDE = 48;
 const PAPER_QUANTILE = 0.3; // the paper side of each background window (ink is bright here)
 const MASK_LEVEL = 0.35; // levelled ink above this is "solid" ink for shapes and pieces
-const LINE_LEVEL = 0.12; // lines are traced through ink above this (they fade in places)
+const LINE_SIGMAS = 2; // a line stands this many noise deviations above the paper along its length
+const LINE_MIN = 0.02; // and at least this much, for noiseless pictures
 const LINE_MAX = 0.025; // a line is at most this thick, as a fraction of the picture's side
 const TOO_DENSE = 0.35; // more of the picture than this covered by ink is not a digit
 const ALONG_EDGE = 1.5; // a piece touching the edge for more than this many stroke widths is not ink
@@ -146,15 +150,13 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   const gain = 1 / (peak - floor);
   const ink = new Float32Array(w * h);
   const mask = new Uint8Array(w * h);
-  const faint = new Uint8Array(w * h);
   for (let i = 0; i < ink.length; i++) {
     ink[i] = clamp01((r[i] - floor) * gain);
     mask[i] = ink[i] > MASK_LEVEL ? 1 : 0;
-    faint[i] = ink[i] > LINE_LEVEL ? 1 : 0;
   }
 
   const lineMax = Math.max(2, Math.round(LINE_MAX * Math.min(w, h)));
-  const erased = eraseLines(faint, mask, w, h, lineMax);
+  const erased = eraseLines(r, middle, Math.max(LINE_SIGMAS * sigma, LINE_MIN), mask, w, h, lineMax);
   const labels = new Int32Array(w * h);
   const pieces = components(mask, w, h, labels);
   if (pieces.length === 0) return none('no ink');
