@@ -25,12 +25,13 @@
 //    Pieces of lines that faded out in places (thin, straight slivers along a row or column that
 //    fill their box) are dropped too: a perfectly upright 1 thinner than LINE_MAX would be as well.
 // 8. Pieces: the biggest piece of ink is (part of) the digit; pieces much smaller than it are
-//    specks, and small pieces far from it are dirt. Many pieces of similar size are text: too much
-//    ink. A piece not much longer than its stroke is thick (a dot, a tap) is too little.
+//    specks, and small pieces far from it are dirt. More than six pieces over a tenth of its size
+//    are text: too much ink. A piece not much longer than its stroke is thick (a dot, a tap) is
+//    too little.
 import type { GrayImage } from './png';
 import { estimateBackground, opening, quantile } from './background';
 import { components, eraseLines } from './components';
-import { choosePieces, isSliver, strokeWidth } from './pieces';
+import { choosePieces, isSliver, isText, strokeWidth } from './pieces';
 import { resizeArea } from './resize';
 
 /** Longer side of the working copy: enough for a 20 px digit with room around it, fast per stroke. */
@@ -164,6 +165,7 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   // and what is left of a line where it faded (a thin, straight, axis-aligned sliver) is no ink
   const inside = !photo ? pieces : pieces.filter((c) => c.border <= ALONG_EDGE * strokeWidth(c) + 2 && !isSliver(c, lineMax));
   if (inside.length === 0) return none('no ink');
+  if (isText(inside)) return none('too much ink');
   const keep = choosePieces(inside);
   if (keep.reason) return none(keep.reason);
   if (keep.area > TOO_DENSE * w * h) return none('too much ink');

@@ -6,7 +6,8 @@ import type { NoDigitReason } from './ink';
 const SPECK = 0.06; // pieces under this share of the biggest piece are specks
 const NEAR = 0.35; // pieces under BIG must lie within this many digit-sizes of the digit's box
 const BIG = 0.3; // pieces over this share of the biggest are part of the digit wherever they are
-const TEXT_PIECES = 6; // more big pieces than this is a page of writing, not a digit
+const TEXT_PIECES = 6; // more pieces than this of TEXT_SHARE of the biggest is writing, not a digit
+const TEXT_SHARE = 0.1; // a tenth: where letters touch, a piece of writing is several letters
 const SLIVER = 6; // a line fragment is at least this many times longer than thick
 const MIN_ELONGATION = 2.5; // a digit's longer side is at least this many stroke widths
 
@@ -28,12 +29,22 @@ interface Choice {
   reason: NoDigitReason | null;
 }
 
-/** Which pieces make the digit, or why none do. */
+/**
+ * Many pieces not far below the biggest one's size: lines of writing, not one digit. Measured
+ * against a tenth of the biggest, not a third as the digit's own pieces are, because touching
+ * letters make a few pieces of writing several times the size of the others.
+ */
+export function isText(all: Component[]): boolean {
+  let biggest = 0;
+  for (const c of all) biggest = Math.max(biggest, c.area);
+  return all.filter((c) => c.area >= TEXT_SHARE * biggest).length > TEXT_PIECES;
+}
+
+/** Which pieces make the digit (which are not writing: see isText), or why none do. */
 export function choosePieces(all: Component[]): Choice {
   const sorted = [...all].sort((a, b) => b.area - a.area);
   const biggest = sorted[0];
   const big = sorted.filter((c) => c.area >= BIG * biggest.area);
-  if (big.length > TEXT_PIECES) return { pieces: [], area: 0, reason: 'too much ink' };
   // the digit's box from the big pieces; smaller pieces count only near it
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const c of big) { x0 = Math.min(x0, c.x0); y0 = Math.min(y0, c.y0); x1 = Math.max(x1, c.x1); y1 = Math.max(y1, c.y1); }
