@@ -84,9 +84,10 @@ function rowLevels(r: Float32Array, along: number, across: number, stepAlong: nu
  * line and goes, while where a digit's stroke crosses, the ink runs on past the line and stays.
  */
 function eraseLinesAlong(
-  r: Float32Array, paper: number, rise: number, mask: Uint8Array, erased: Uint8Array,
+  r: Float32Array, paper: number, rise: number, mask: Uint8Array, found: Lines,
   along: number, across: number, stepAlong: number, stepAcross: number, maxThickness: number,
 ): void {
+  const { erased, onLine } = found;
   const levels = rowLevels(r, along, across, stepAlong, stepAcross);
   const stands = (k: number, by: number) => k >= 0 && k < across && levels[k] - paper > by;
   for (let k = 0; k < across; k++) {
@@ -97,6 +98,7 @@ function eraseLinesAlong(
     const lo = stands(b0 - 1, rise / 2) ? b0 - 1 : b0, hi = stands(k + 1, rise / 2) ? k + 1 : k;
     for (let i = 0; i < along; i++) {
       const col = i * stepAlong;
+      for (let t = lo; t <= hi; t++) onLine[t * stepAcross + col] = 1;
       for (let t = lo; t <= hi; t++) {
         if (!mask[t * stepAcross + col]) continue;
         let s = t, e = t;
@@ -111,17 +113,24 @@ function eraseLinesAlong(
   }
 }
 
+/** Where the lines are: the pixels erased from the mask, and every pixel of a line's band. */
+export interface Lines {
+  erased: Uint8Array;
+  /** on a line, erased or not (where a digit's stroke crosses it too) */
+  onLine: Uint8Array;
+}
+
 /**
  * Erases horizontal and vertical lines (see eraseLinesAlong) from `mask`, where `r` is the
  * levelled signal (ink bright), `paper` its level on bare paper and `rise` how far above it a
- * line stands; returns the erased pixels. Rows go first, so where a grid's lines cross, what is
- * left is a short run inside a column line and goes with it.
+ * line stands. Rows go first, so where a grid's lines cross, what is left is a short run inside
+ * a column line and goes with it.
  */
 export function eraseLines(
   r: Float32Array, paper: number, rise: number, mask: Uint8Array, w: number, h: number, maxThickness: number,
-): Uint8Array {
-  const erased = new Uint8Array(w * h);
-  eraseLinesAlong(r, paper, rise, mask, erased, w, h, 1, w, maxThickness); // rows
-  eraseLinesAlong(r, paper, rise, mask, erased, h, w, w, 1, maxThickness); // columns
-  return erased;
+): Lines {
+  const found = { erased: new Uint8Array(w * h), onLine: new Uint8Array(w * h) };
+  eraseLinesAlong(r, paper, rise, mask, found, w, h, 1, w, maxThickness); // rows
+  eraseLinesAlong(r, paper, rise, mask, found, h, w, w, 1, maxThickness); // columns
+  return found;
 }

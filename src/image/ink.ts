@@ -26,12 +26,14 @@
 //    fill their box) are dropped too: a perfectly upright 1 thinner than LINE_MAX would be as well.
 // 8. Pieces: the biggest piece of ink is (part of) the digit; pieces much smaller than it are
 //    specks, and small pieces far from it are dirt. More than six pieces over a tenth of its size
-//    are text: too much ink. A piece not much longer than its stroke is thick (a dot, a tap) is
-//    too little.
+//    are text: too much ink. A piece of the digit stands out by MIN_CONTRAST on average, past the
+//    noise and on both sides of it (pixels on lines not counted): what noise and texture leave is
+//    fainter, and a shadow's edge is a step, dark on one side only. A piece not much longer than
+//    its stroke is thick (a dot, a tap) is too little.
 import type { GrayImage } from './png';
 import { estimateBackground, opening, quantile } from './background';
 import { components, eraseLines } from './components';
-import { choosePieces, isSliver, isText, strokeWidth } from './pieces';
+import { choosePieces, isSliver, isText, standsOut, strokeWidth } from './pieces';
 import { resizeArea } from './resize';
 
 /** Longer side of the working copy: enough for a 20 px digit with room around it, fast per stroke. */
@@ -157,7 +159,7 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   }
 
   const lineMax = Math.max(2, Math.round(LINE_MAX * Math.min(w, h)));
-  const erased = eraseLines(r, middle, Math.max(LINE_SIGMAS * sigma, LINE_MIN), mask, w, h, lineMax);
+  const { erased, onLine } = eraseLines(r, middle, Math.max(LINE_SIGMAS * sigma, LINE_MIN), mask, w, h, lineMax);
   const labels = new Int32Array(w * h);
   const pieces = components(mask, w, h, labels);
   if (pieces.length === 0) return none('no ink');
@@ -166,7 +168,10 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   const inside = !photo ? pieces : pieces.filter((c) => c.border <= ALONG_EDGE * strokeWidth(c) + 2 && !isSliver(c, lineMax));
   if (inside.length === 0) return none('no ink');
   if (isText(inside)) return none('too much ink');
-  const keep = choosePieces(inside);
+  const maps = { labels, v, r, floor, onLine, width: w };
+  const standing = inside.filter((c) => standsOut(c, maps, MIN_CONTRAST));
+  if (standing.length === 0) return none('no ink');
+  const keep = choosePieces(standing);
   if (keep.reason) return none(keep.reason);
   if (keep.area > TOO_DENSE * w * h) return none('too much ink');
 

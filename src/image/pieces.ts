@@ -23,6 +23,58 @@ export function strokeWidth(c: Component): number {
   return Math.max(1, (2 * c.area) / Math.max(1, c.edge));
 }
 
+/** The maps a piece was cut from. */
+export interface PieceMaps {
+  /** each pixel's piece (0: none) */
+  labels: Int32Array;
+  /** the signal, ink bright */
+  v: Float32Array;
+  /** the signal levelled: the paper's local level subtracted */
+  r: Float32Array;
+  /** the paper's noise floor in `r` */
+  floor: number;
+  /** pixels on a ruled or grid line */
+  onLine: Uint8Array;
+  width: number;
+}
+
+const ACROSS: [number, number][] = [[1, 0], [0, 1], [1, 1], [1, -1]];
+
+/**
+ * Whether a piece stands out from the paper as ink does, by `minContrast` on average over its
+ * pixels, in two ways:
+ * - past the noise: levelled, above the noise floor. What noise, texture or a shadow's edge leave
+ *   above the mask's level is fainter (that level is a share of the strongest ink, so on a
+ *   blank page it is a share of the noise).
+ * - on both sides: in the signal itself, above the higher of the two pixels a stroke width and
+ *   one away, across the piece (the best of four directions: a stroke stands out across itself,
+ *   whichever way it runs). A shadow's edge is a step in the paper, as dark as the shadow on one
+ *   side; only the paper's estimate, lagging under the step, made it look like ink.
+ * Pixels on a printed line are the line's, not the piece's, and do not count.
+ */
+export function standsOut(c: Component, m: PieceMaps, minContrast: number): boolean {
+  const { labels, v, r, floor, onLine, width: w } = m;
+  const h = labels.length / w;
+  const step = Math.ceil(strokeWidth(c)) + 1;
+  const across = [0, 0, 0, 0];
+  let above = 0, n = 0;
+  for (let y = c.y0; y <= c.y1; y++) {
+    for (let x = c.x0; x <= c.x1; x++) {
+      const i = y * w + x;
+      if (labels[i] !== c.label || onLine[i]) continue;
+      above += r[i] - floor;
+      n++;
+      for (let d = 0; d < ACROSS.length; d++) {
+        const dx = ACROSS[d][0] * step, dy = ACROSS[d][1] * step;
+        const a = Math.min(h - 1, Math.max(0, y + dy)) * w + Math.min(w - 1, Math.max(0, x + dx));
+        const b = Math.min(h - 1, Math.max(0, y - dy)) * w + Math.min(w - 1, Math.max(0, x - dx));
+        across[d] += v[i] - Math.max(v[a], v[b]);
+      }
+    }
+  }
+  return n > 0 && above >= minContrast * n && Math.max(...across) >= minContrast * n;
+}
+
 interface Choice {
   pieces: Component[];
   area: number;
