@@ -28,8 +28,9 @@
 //    specks, and small pieces far from it are dirt. More than six pieces over a tenth of its size
 //    are text: too much ink. A piece of the digit stands out by MIN_CONTRAST on average, past the
 //    noise and on both sides of it (pixels on lines not counted): what noise and texture leave is
-//    fainter, and a shadow's edge is a step, dark on one side only. A piece not much longer than
-//    its stroke is thick (a dot, a tap) is too little.
+//    fainter, and a shadow's edge is a step, dark on one side only. A biggest piece not much
+//    longer than its stroke is thick (a dot, a tap), or shorter than MIN_SIZE (15%) of the
+//    picture's shorter side (a speck or two), is too little: the digit must be that big.
 import type { GrayImage } from './png';
 import { estimateBackground, opening, quantile } from './background';
 import { components, eraseLines } from './components';
@@ -171,7 +172,7 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   const maps = { labels, v, r, floor, onLine, width: w };
   const standing = inside.filter((c) => standsOut(c, maps, MIN_CONTRAST));
   if (standing.length === 0) return none('no ink');
-  const keep = choosePieces(standing);
+  const keep = choosePieces(standing, Math.min(w, h));
   if (keep.reason) return none(keep.reason);
   if (keep.area > TOO_DENSE * w * h) return none('too much ink');
 

@@ -10,6 +10,7 @@ const TEXT_PIECES = 6; // more pieces than this of TEXT_SHARE of the biggest is 
 const TEXT_SHARE = 0.1; // a tenth: where letters touch, a piece of writing is several letters
 const SLIVER = 6; // a line fragment is at least this many times longer than thick
 const MIN_ELONGATION = 2.5; // a digit's longer side is at least this many stroke widths
+const MIN_SIZE = 0.15; // and at least this share of the picture's shorter side
 
 /** A piece of a ruled or grid line: thin, long, straight along a row or column (fills its box). */
 export function isSliver(c: Component, lineMax: number): boolean {
@@ -92,8 +93,11 @@ export function isText(all: Component[]): boolean {
   return all.filter((c) => c.area >= TEXT_SHARE * biggest).length > TEXT_PIECES;
 }
 
-/** Which pieces make the digit (which are not writing: see isText), or why none do. */
-export function choosePieces(all: Component[]): Choice {
+/**
+ * Which pieces make the digit (which are not writing: see isText), or why none do, in a picture
+ * whose shorter side is `side`.
+ */
+export function choosePieces(all: Component[], side: number): Choice {
   const sorted = [...all].sort((a, b) => b.area - a.area);
   const biggest = sorted[0];
   const big = sorted.filter((c) => c.area >= BIG * biggest.area);
@@ -107,8 +111,12 @@ export function choosePieces(all: Component[]): Choice {
   for (const c of pieces) area += c.area;
   // The biggest piece must be a stroke, not a blot: a dot, a tap or a scatter of specks is too
   // little. Its stroke width ≈ area / half the perimeter, for a stroke much longer than wide.
+  // And it must be big enough to hold a digit's shape: two specks run together are as elongated
+  // as a short stroke, but specks are a few hundredths of the picture, a digit a good part of it.
   const stroke = strokeWidth(biggest);
   const long = Math.max(biggest.x1 - biggest.x0 + 1, biggest.y1 - biggest.y0 + 1);
-  if (long < 4 || long < MIN_ELONGATION * stroke) return { pieces: [], area, reason: 'too little ink' };
+  if (long < 4 || long < MIN_ELONGATION * stroke || long < MIN_SIZE * side) {
+    return { pieces: [], area, reason: 'too little ink' };
+  }
   return { pieces, area, reason: null };
 }
