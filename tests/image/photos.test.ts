@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, findDigit } from '../../src/image/index';
 import type { Model } from '../../src/model';
 import { runtime } from '../helpers/neurite';
-import { photoSet, type Photo } from './photos';
+import { photo, photoSet, type Photo } from './photos';
 
 const SET_SIZE = 300;
 const decode = (png: Uint8Array) => decodeImage(png, (d) => inflateSync(d));
@@ -58,6 +58,16 @@ describe('no digit', () => {
 
   it('a speck or a few on the paper: no digit, for every one of 100', async () => {
     expect(await others(photoSet(3, 100, 'speck'), NO_DIGIT)).toEqual([]);
+  });
+
+  it('photos from larger sets (seeds 2-16) that each needed a rule of their own: no digit', async () => {
+    const cases = [
+      photo(15, 85, 'blank'), photo(8, 86, 'blank'), photo(12, 30, 'blank'), // a shadow's edge: a step, not a stroke
+      photo(10, 3, 'blank'), // what noise left above the mask: not past the noise
+      photo(6, 3, 'speck'), photo(7, 82, 'speck'), // specks run together: shorter than a digit
+      photo(7, 41, 'text'), // writing whose touching letters make one piece twice the size of the others
+    ];
+    expect(await others(cases, NO_DIGIT)).toEqual([]);
   });
 
   it('a page of handwriting: too much ink for 20, no digit for every one of 100', async () => {
