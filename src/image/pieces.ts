@@ -76,12 +76,6 @@ export function standsOut(c: Component, m: PieceMaps, minContrast: number): bool
   return n > 0 && above >= minContrast * n && Math.max(...across) >= minContrast * n;
 }
 
-interface Choice {
-  pieces: Component[];
-  area: number;
-  reason: NoDigitReason | null;
-}
-
 /**
  * Many pieces not far below the biggest one's size: lines of writing, not one digit. Measured
  * against a tenth of the biggest, not a third as the digit's own pieces are, because touching
@@ -91,6 +85,12 @@ export function isText(all: Component[]): boolean {
   let biggest = 0;
   for (const c of all) biggest = Math.max(biggest, c.area);
   return all.filter((c) => c.area >= TEXT_SHARE * biggest).length > TEXT_PIECES;
+}
+
+interface Choice {
+  pieces: Component[];
+  area: number;
+  reason: NoDigitReason | null;
 }
 
 /**
