@@ -64,6 +64,24 @@ export function components(mask: Uint8Array, w: number, h: number, labels: Int32
  */
 const EDGE_TO_EDGE = 0.9;
 
+/** The k-th smallest of `a`, reordered in place: quickselect, linear on average (sorting each row took 5 ms a picture). */
+function select(a: Float32Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
+}
+
 /** Each row's (1 - EDGE_TO_EDGE)-quantile of `r` (rows along `along`). */
 function rowLevels(r: Float32Array, along: number, across: number, stepAlong: number, stepAcross: number): Float32Array {
   const levels = new Float32Array(across);
@@ -71,8 +89,7 @@ function rowLevels(r: Float32Array, along: number, across: number, stepAlong: nu
   const at = Math.floor((1 - EDGE_TO_EDGE) * (along - 1));
   for (let k = 0; k < across; k++) {
     for (let i = 0; i < along; i++) line[i] = r[k * stepAcross + i * stepAlong];
-    line.sort();
-    levels[k] = line[at];
+    levels[k] = select(line, at);
   }
   return levels;
 }
