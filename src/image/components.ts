@@ -56,66 +56,98 @@ export function components(mask: Uint8Array, w: number, h: number, labels: Int32
 }
 
 /**
- * Erases ruled and grid lines from `mask` (and marks them in `erased`), where a line is a row
- * (or column) of ink running across at least EDGE_TO_EDGE of the image, gaps of up to `gap`
- * pixels bridged, and thin: at most `maxThickness` pixels thick. Only the pixels of the line
- * itself go: where a digit's stroke crosses it, the ink there is thicker than the line and stays.
- * Done for rows on (w, h, stride 1, step w) and for columns with the axes swapped.
+ * Ruled and grid lines, found in the levelled signal rather than in a thresholded mask: a line is
+ * a band of at most `maxThickness` rows (or columns) each of which stands `rise` above the paper
+ * along at least EDGE_TO_EDGE of its length. Printed lines run edge to edge but fade in a shadow
+ * or under noise, so a mask shows only stretches of them; along the whole row the line still
+ * stands out, and the ink of a digit, covering far less of a row, cannot lift its low percentile.
  */
 const EDGE_TO_EDGE = 0.9;
 
+/** The k-th smallest of `a`, reordered in place: quickselect, linear on average (sorting each row took 5 ms a picture). */
+function select(a: Float32Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
+}
+
+/** Each row's (1 - EDGE_TO_EDGE)-quantile of `r` (rows along `along`). */
+function rowLevels(r: Float32Array, along: number, across: number, stepAlong: number, stepAcross: number): Float32Array {
+  const levels = new Float32Array(across);
+  const line = new Float32Array(along);
+  const at = Math.floor((1 - EDGE_TO_EDGE) * (along - 1));
+  for (let k = 0; k < across; k++) {
+    for (let i = 0; i < along; i++) line[i] = r[k * stepAcross + i * stepAlong];
+    levels[k] = select(line, at);
+  }
+  return levels;
+}
+
+/**
+ * Erases the lines along one axis (rows: stride 1, step w; columns: the axes swapped). A band of
+ * rows standing `rise` above `paper` is the line, with a row either side that stands half as
+ * high (its anti-aliased rim); a run of mask pixels across the line that stays inside it is the
+ * line and goes, while where a digit's stroke crosses, the ink runs on past the line and stays.
+ */
 function eraseLinesAlong(
-  find: Uint8Array, mask: Uint8Array, erased: Uint8Array, along: number, across: number, stepAlong: number, stepAcross: number,
-  gap: number, maxThickness: number,
+  r: Float32Array, paper: number, rise: number, mask: Uint8Array, found: Lines,
+  along: number, across: number, stepAlong: number, stepAcross: number, maxThickness: number,
 ): void {
-  const thickness = new Int32Array(along);
-  for (let r = 0; r < across; r++) {
-    const base = r * stepAcross;
-    // the longest bridged run in this row
-    let best0 = -1, best1 = -1, run0 = -1, last = -1;
+  const { erased, onLine } = found;
+  const levels = rowLevels(r, along, across, stepAlong, stepAcross);
+  const stands = (k: number, by: number) => k >= 0 && k < across && levels[k] - paper > by;
+  for (let k = 0; k < across; k++) {
+    if (!stands(k, rise)) continue;
+    const b0 = k;
+    while (stands(k + 1, rise)) k++;
+    if (k - b0 + 1 > maxThickness) continue; // a wide band is not a printed line
+    const lo = stands(b0 - 1, rise / 2) ? b0 - 1 : b0, hi = stands(k + 1, rise / 2) ? k + 1 : k;
     for (let i = 0; i < along; i++) {
-      if (!find[base + i * stepAlong]) continue;
-      if (run0 < 0 || i - last > gap + 1) run0 = i;
-      last = i;
-      if (last - run0 > best1 - best0) { best0 = run0; best1 = last; }
-    }
-    if (best0 < 0 || best1 - best0 + 1 < EDGE_TO_EDGE * along) continue;
-    // thickness across the line at each of its pixels
-    let n = 0;
-    for (let i = best0; i <= best1; i++) {
-      const p = base + i * stepAlong;
-      if (!mask[p] && !erased[p]) { thickness[i] = 0; continue; }
-      let t = 1;
-      for (let k = r - 1; k >= 0 && (mask[k * stepAcross + i * stepAlong] || erased[k * stepAcross + i * stepAlong]); k--) t++;
-      for (let k = r + 1; k < across && (mask[k * stepAcross + i * stepAlong] || erased[k * stepAcross + i * stepAlong]); k++) t++;
-      thickness[i] = t;
-      n++;
-    }
-    // the line's own thickness: the median along it (where a digit crosses is the minority)
-    const ts = Array.from(thickness.subarray(best0, best1 + 1)).filter((t) => t > 0).sort((a, b) => a - b);
-    const lineT = ts[ts.length >> 1];
-    if (n === 0 || lineT > maxThickness) continue;
-    // anti-aliasing makes a 1 px line 1 or 2 px thick in the mask; a thicker line keeps its
-    // thickness, and allowing more would erase a thin pen stroke lying along it
-    const slack = lineT <= 1 ? 1 : 0;
-    for (let i = best0; i <= best1; i++) {
-      const p = base + i * stepAlong;
-      if (thickness[i] > 0 && thickness[i] <= lineT + slack) {
-        erased[p] = 1;
-        mask[p] = 0;
+      const col = i * stepAlong;
+      for (let t = lo; t <= hi; t++) onLine[t * stepAcross + col] = 1;
+      for (let t = lo; t <= hi; t++) {
+        if (!mask[t * stepAcross + col]) continue;
+        let s = t, e = t;
+        while (s > 0 && mask[(s - 1) * stepAcross + col]) s--;
+        while (e < across - 1 && mask[(e + 1) * stepAcross + col]) e++;
+        if (s >= lo && e <= hi) {
+          for (let u = s; u <= e; u++) { mask[u * stepAcross + col] = 0; erased[u * stepAcross + col] = 1; }
+        }
+        t = e;
       }
     }
   }
 }
 
+/** Where the lines are: the pixels erased from the mask, and every pixel of a line's band. */
+export interface Lines {
+  erased: Uint8Array;
+  /** on a line, erased or not (where a digit's stroke crosses it too) */
+  onLine: Uint8Array;
+}
+
 /**
- * Erases horizontal and vertical lines (see eraseLinesAlong) from `mask`; returns the erased
- * pixels. Lines are looked for in `find`, a fainter mask: a printed line is faint in places
- * (lighting, noise) and must still read as one line from edge to edge.
+ * Erases horizontal and vertical lines (see eraseLinesAlong) from `mask`, where `r` is the
+ * levelled signal (ink bright), `paper` its level on bare paper and `rise` how far above it a
+ * line stands. Rows go first, so where a grid's lines cross, what is left is a short run inside
+ * a column line and goes with it.
  */
-export function eraseLines(find: Uint8Array, mask: Uint8Array, w: number, h: number, maxThickness: number): Uint8Array {
-  const erased = new Uint8Array(w * h);
-  eraseLinesAlong(find, mask, erased, w, h, 1, w, Math.max(2, Math.round(w / 64)), maxThickness); // rows
-  eraseLinesAlong(find, mask, erased, h, w, w, 1, Math.max(2, Math.round(h / 64)), maxThickness); // columns
-  return erased;
+export function eraseLines(
+  r: Float32Array, paper: number, rise: number, mask: Uint8Array, w: number, h: number, maxThickness: number,
+): Lines {
+  const found = { erased: new Uint8Array(w * h), onLine: new Uint8Array(w * h) };
+  eraseLinesAlong(r, paper, rise, mask, found, w, h, 1, w, maxThickness); // rows
+  eraseLinesAlong(r, paper, rise, mask, found, h, w, w, 1, maxThickness); // columns
+  return found;
 }

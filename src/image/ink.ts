@@ -13,20 +13,28 @@
 // 5. Levels: paper noise is measured (median absolute deviation); what stands out by less than
 //    MIN_CONTRAST, or by less than the noise, is paper. The strongest ink (a high percentile, not
 //    the maximum, so one speck does not set the scale) becomes 1, as in MNIST.
-// 6. Lines: ruled or grid lines run edge to edge, roughly along the rows or columns (within a
-//    pixel or two over the width), and are thinner than LINE_MAX of the picture; they are erased
-//    where the digit does not cross them. A digit must not itself reach across the picture.
+// 6. Lines: ruled or grid lines run edge to edge along a row or column of pixels, as in a scan
+//    square to the page (a line tilted by a pixel over the width is not found whole), and are
+//    thinner than LINE_MAX of the picture. A line is told by its whole row: it stands LINE_SIGMAS
+//    noise deviations above the paper along 90% of it, even where a shadow fades it below the
+//    mask. Lines are erased where the digit does not cross them. A digit must not itself reach
+//    across the picture.
 // 7. Edges: in a photo (not with alpha), a piece lying along the picture's edge (touching it
 //    for more than ALONG_EDGE stroke widths) is a shadow, the page's edge or the table, not ink:
 //    the digit must not run along the edge of the photo; crossing it with the tip of a stroke is fine.
 //    Pieces of lines that faded out in places (thin, straight slivers along a row or column that
 //    fill their box) are dropped too: a perfectly upright 1 thinner than LINE_MAX would be as well.
 // 8. Pieces: the biggest piece of ink is (part of) the digit; pieces much smaller than it are
-//    specks, and small pieces far from it are dirt. Many pieces of similar size are text: too much
-//    ink. A piece not much longer than its stroke is thick (a dot, a tap) is too little.
+//    specks, and small pieces far from it are dirt. More than six pieces over a tenth of its size
+//    are text: too much ink. A piece of the digit stands out by MIN_CONTRAST on average, past the
+//    noise and on both sides of it (pixels on lines not counted): what noise and texture leave is
+//    fainter, and a shadow's edge is a step, dark on one side only. A biggest piece not much
+//    longer than its stroke is thick (a dot, a tap), or shorter than MIN_SIZE (15%) of the
+//    picture's shorter side (a speck or two), is too little: the digit must be that big.
 import type { GrayImage } from './png';
 import { estimateBackground, opening, quantile } from './background';
-import { components, eraseLines, type Component } from './components';
+import { components, eraseLines } from './components';
+import { choosePieces, isSliver, isText, standsOut, strokeWidth } from './pieces';
 import { resizeArea } from './resize';
 
 /** Longer side of the working copy: enough for a 20 px digit with room around it, fast per stroke. */
@@ -40,16 +48,11 @@ const OPENING = 0.25; // the opening's window, as a share of the longer side: wi
 const PHOTO_SIDE = 48;
 const PAPER_QUANTILE = 0.3; // the paper side of each background window (ink is bright here)
 const MASK_LEVEL = 0.35; // levelled ink above this is "solid" ink for shapes and pieces
-const LINE_LEVEL = 0.12; // lines are traced through ink above this (they fade in places)
+const LINE_SIGMAS = 2; // a line stands this many noise deviations above the paper along its length
+const LINE_MIN = 0.02; // and at least this much, for noiseless pictures
 const LINE_MAX = 0.025; // a line is at most this thick, as a fraction of the picture's side
-const SPECK = 0.06; // pieces under this share of the biggest piece are specks
-const NEAR = 0.35; // pieces under BIG must lie within this many digit-sizes of the digit's box
-const BIG = 0.3; // pieces over this share of the biggest are part of the digit wherever they are
-const TEXT_PIECES = 6; // more big pieces than this is a page of writing, not a digit
 const TOO_DENSE = 0.35; // more of the picture than this covered by ink is not a digit
-const SLIVER = 6; // a line fragment is at least this many times longer than thick
 const ALONG_EDGE = 1.5; // a piece touching the edge for more than this many stroke widths is not ink
-const MIN_ELONGATION = 2.5; // a digit's longer side is at least this many stroke widths
 
 /** Why there is no digit, when there is none. */
 export type NoDigitReason = 'no ink' | 'too little ink' | 'too much ink';
@@ -151,15 +154,13 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   const gain = 1 / (peak - floor);
   const ink = new Float32Array(w * h);
   const mask = new Uint8Array(w * h);
-  const faint = new Uint8Array(w * h);
   for (let i = 0; i < ink.length; i++) {
     ink[i] = clamp01((r[i] - floor) * gain);
     mask[i] = ink[i] > MASK_LEVEL ? 1 : 0;
-    faint[i] = ink[i] > LINE_LEVEL ? 1 : 0;
   }
 
   const lineMax = Math.max(2, Math.round(LINE_MAX * Math.min(w, h)));
-  const erased = eraseLines(faint, mask, w, h, lineMax);
+  const { erased, onLine } = eraseLines(r, middle, Math.max(LINE_SIGMAS * sigma, LINE_MIN), mask, w, h, lineMax);
   const labels = new Int32Array(w * h);
   const pieces = components(mask, w, h, labels);
   if (pieces.length === 0) return none('no ink');
@@ -167,7 +168,11 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
   // and what is left of a line where it faded (a thin, straight, axis-aligned sliver) is no ink
   const inside = !photo ? pieces : pieces.filter((c) => c.border <= ALONG_EDGE * strokeWidth(c) + 2 && !isSliver(c, lineMax));
   if (inside.length === 0) return none('no ink');
-  const keep = choosePieces(inside);
+  if (isText(inside)) return none('too much ink');
+  const maps = { labels, v, r, floor, onLine, width: w };
+  const standing = inside.filter((c) => standsOut(c, maps, MIN_CONTRAST));
+  if (standing.length === 0) return none('no ink');
+  const keep = choosePieces(standing, Math.min(w, h));
   if (keep.reason) return none(keep.reason);
   if (keep.area > TOO_DENSE * w * h) return none('too much ink');
 
@@ -192,44 +197,4 @@ export function findInk(img: GrayImage, invert: boolean | 'auto'): InkMap {
     }
   }
   return { ink: out, width: w, height: h, reason: null, polarity };
-}
-
-/** A piece of a ruled or grid line: thin, long, straight along a row or column (fills its box). */
-function isSliver(c: Component, lineMax: number): boolean {
-  const bw = c.x1 - c.x0 + 1, bh = c.y1 - c.y0 + 1;
-  const thin = Math.min(bw, bh), long = Math.max(bw, bh);
-  return thin <= lineMax && long >= SLIVER * thin && c.area >= 0.6 * bw * bh;
-}
-
-/** A piece's stroke width: its area over half its perimeter (exact for a long straight stroke). */
-function strokeWidth(c: Component): number {
-  return Math.max(1, (2 * c.area) / Math.max(1, c.edge));
-}
-
-interface Choice {
-  pieces: Component[];
-  area: number;
-  reason: NoDigitReason | null;
-}
-
-/** Which pieces make the digit, or why none do. */
-function choosePieces(all: Component[]): Choice {
-  const sorted = [...all].sort((a, b) => b.area - a.area);
-  const biggest = sorted[0];
-  const big = sorted.filter((c) => c.area >= BIG * biggest.area);
-  if (big.length > TEXT_PIECES) return { pieces: [], area: 0, reason: 'too much ink' };
-  // the digit's box from the big pieces; smaller pieces count only near it
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const c of big) { x0 = Math.min(x0, c.x0); y0 = Math.min(y0, c.y0); x1 = Math.max(x1, c.x1); y1 = Math.max(y1, c.y1); }
-  const reach = NEAR * Math.max(x1 - x0 + 1, y1 - y0 + 1);
-  const pieces = sorted.filter((c) => c.area >= BIG * biggest.area || (c.area >= SPECK * biggest.area
-    && c.x1 >= x0 - reach && c.x0 <= x1 + reach && c.y1 >= y0 - reach && c.y0 <= y1 + reach));
-  let area = 0;
-  for (const c of pieces) area += c.area;
-  // The biggest piece must be a stroke, not a blot: a dot, a tap or a scatter of specks is too
-  // little. Its stroke width ≈ area / half the perimeter, for a stroke much longer than wide.
-  const stroke = strokeWidth(biggest);
-  const long = Math.max(biggest.x1 - biggest.x0 + 1, biggest.y1 - biggest.y0 + 1);
-  if (long < 4 || long < MIN_ELONGATION * stroke) return { pieces: [], area, reason: 'too little ink' };
-  return { pieces, area, reason: null };
 }

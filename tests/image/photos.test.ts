@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, findDigit } from '../../src/image/index';
 import type { Model } from '../../src/model';
 import { runtime } from '../helpers/neurite';
-import { photoSet, type Photo } from './photos';
+import { photo, photoSet, type Photo } from './photos';
 
 const SET_SIZE = 300;
 const decode = (png: Uint8Array) => decodeImage(png, (d) => inflateSync(d));
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 describe('the photo set', () => {
-  it(`the shipped CNN reads at least 95% and the MLP at least 90% of ${SET_SIZE} photos`, async () => {
+  it(`the shipped CNN reads at least 99% and the MLP at least 96% of ${SET_SIZE} photos`, async () => {
     const right = { mlp: 0, cnn: 0 };
     const misses: string[] = [];
     for (const p of photoSet(1, SET_SIZE)) {
@@ -33,41 +33,47 @@ describe('the photo set', () => {
     }
     console.log(`photo set: MLP ${(100 * right.mlp / SET_SIZE).toFixed(1)}%, CNN ${(100 * right.cnn / SET_SIZE).toFixed(1)}% of ${SET_SIZE}`
       + `\n  ${misses.join('\n  ')}`);
-    expect(right.cnn / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.95);
-    expect(right.mlp / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.9);
+    expect(right.cnn / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.99);
+    expect(right.mlp / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.96);
   }, 60_000);
 });
 
 describe('no digit', () => {
   const NO_DIGIT = /^(no ink|too little ink|too much ink)$/;
 
-  /** The share of `photos` answered with one of `allowed`, and what the others got. */
-  async function answered(photos: Photo[], allowed: RegExp): Promise<{ share: number; others: string[] }> {
-    const others: string[] = [];
+  /** The photos not answered with one of `allowed`, and what they got. */
+  async function others(photos: Photo[], allowed: RegExp): Promise<string[]> {
+    const out: string[] = [];
     for (const p of photos) {
       const { reason } = findDigit(await decode(p.png));
-      if (!allowed.test(String(reason))) others.push(`${reason} (${p.describe})`);
+      if (!allowed.test(String(reason))) out.push(`${reason} (${p.describe})`);
     }
-    return { share: 1 - others.length / photos.length, others };
+    return out;
   }
 
-  it('blank paper, whatever its lines, lighting and noise: no digit, in at least 95% of them', async () => {
-    // most say 'no ink'; a grid of strong lines may read as 'too much ink': no digit either way.
-    // Known misses: a shadow's edge across a grid of lines can leave a stroke-like piece.
-    const { share, others } = await answered(photoSet(2, 40, 'blank'), NO_DIGIT);
-    console.log(`blank: ${(100 * share).toFixed(0)}% answered "no digit"${others.length ? `; not: ${others.join('; ')}` : ''}`);
-    expect(share, others.join('\n')).toBeGreaterThanOrEqual(0.95);
+  it('blank paper, whatever its lines, lighting and noise: no digit, for every one of 100', async () => {
+    // most say 'no ink'; a grid of strong lines may read as 'too much ink': no digit either way
+    expect(await others(photoSet(2, 100, 'blank'), NO_DIGIT)).toEqual([]);
   });
 
-  it('a speck or a few on the paper: no digit, in at least 95% of them', async () => {
-    // Known misses: a speck sitting on a ruled line that fades out in a shadow reads as ink.
-    const { share, others } = await answered(photoSet(3, 40, 'speck'), NO_DIGIT);
-    console.log(`near-blank: ${(100 * share).toFixed(0)}% answered "no digit"${others.length ? `; not: ${others.join('; ')}` : ''}`);
-    expect(share, others.join('\n')).toBeGreaterThanOrEqual(0.95);
+  it('a speck or a few on the paper: no digit, for every one of 100', async () => {
+    expect(await others(photoSet(3, 100, 'speck'), NO_DIGIT)).toEqual([]);
   });
 
-  it('a page of handwriting: too much ink', async () => {
-    const { share, others } = await answered(photoSet(4, 20, 'text'), /^too much ink$/);
-    expect(share, others.join('\n')).toBe(1);
+  it('photos from larger sets (seeds 2-16) that each needed a rule of their own: no digit', async () => {
+    const cases = [
+      photo(15, 85, 'blank'), photo(8, 86, 'blank'), photo(12, 30, 'blank'), // a shadow's edge: a step, not a stroke
+      photo(10, 3, 'blank'), // what noise left above the mask: not past the noise
+      photo(6, 3, 'speck'), photo(7, 82, 'speck'), // specks run together: shorter than a digit
+      photo(7, 41, 'text'), // writing whose touching letters make one piece twice the size of the others
+    ];
+    expect(await others(cases, NO_DIGIT)).toEqual([]);
+  });
+
+  it('a page of handwriting: too much ink for 20, no digit for every one of 100', async () => {
+    // the smallest pages (letters a few pixels tall) may read as 'no ink' instead
+    const pages = photoSet(4, 100, 'text');
+    expect(await others(pages.slice(0, 20), /^too much ink$/)).toEqual([]);
+    expect(await others(pages, NO_DIGIT)).toEqual([]);
   });
 });

@@ -200,6 +200,36 @@ describe('toMnist', () => {
   });
 });
 
+// --- no digit -------------------------------------------------------------------
+
+/** Blank paper (0.9, noisy), ruled lines (0.75) on `rows`, lit by `light(x, y)`. */
+function page(width: number, height: number, seed: number, light: (x: number, y: number) => number, rows: number[] = []): GrayImage {
+  const noise = prng(seed);
+  const img = blank(width, height, 0);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) img.data[y * width + x] = (rows.includes(y) ? 0.75 : 0.9) * light(x, y) + (noise() - 0.5) * 0.06;
+  }
+  return img;
+}
+
+describe('findDigit: no digit', () => {
+  it('in ruled paper whose lines fade into a shadow (a line is told by its whole row)', () => {
+    const shadow = (x: number) => 1 - 0.4 * Math.max(0, Math.min(1, (x - 100) / 20 + 0.5));
+    const rows = [20, 21, 50, 51, 80, 81, 110, 111, 140, 141];
+    for (let seed = 1; seed <= 5; seed++) expect(findDigit(page(200, 160, seed, shadow, rows)).reason, `seed ${seed}`).toMatch(/ink$/);
+  });
+
+  it("in blank paper crossed by a shadow's soft edge (a step, dark on one side only)", () => {
+    const shadow = (x: number, y: number) => 1 - 0.45 * Math.max(0, Math.min(1, (x + y - 180) / 30 + 0.5));
+    for (let seed = 1; seed <= 5; seed++) expect(findDigit(page(200, 160, seed, shadow)).reason, `seed ${seed}`).toMatch(/ink$/);
+  });
+
+  it("in a stroke shorter than 15% of the picture's shorter side; a longer one is a digit", () => {
+    expect(findDigit(drawStroke(200, 160, [[95, 72], [103, 88]], 1.5, 0.85, prng(5))).reason).toBe('too little ink');
+    expect(findDigit(drawStroke(200, 160, [[92, 62], [108, 98]], 1.5, 0.85, prng(5))).reason).toBeNull();
+  });
+});
+
 // --- building blocks -------------------------------------------------------------
 
 describe('resizeArea', () => {
