@@ -40,6 +40,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     await benchRnn(runtimes, quick);
     return 0;
   }
+  if (only === 'cnn') {
+    await benchCnn(runtimes, loadMnist('train', quick ? 10000 : Infinity), loadMnist('test', 1000), quick);
+    return 0;
+  }
+  if (only === 'web') {
+    await benchWeb(quick);
+    return 0;
+  }
 
   console.log('SGEMM, square n×n×n, GFLOP/s (ratio to the scalar build | to the plain reference loop)');
   const sizes = [64, 128, 256, 512];

@@ -43,7 +43,7 @@ export const BENCH: CommandSpec = {
   summary: 'kernel and model speed per build, side by side (medians of repeated runs)',
   flags: {
     quick: { type: 'boolean', help: 'fewer repetitions and less data' },
-    only: { type: 'string', choices: ['rnn'], help: 'run one part only' },
+    only: { type: 'string', choices: ['rnn', 'cnn', 'web'], help: 'run one part only' },
   },
 };
 
