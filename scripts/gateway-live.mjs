@@ -2,16 +2,18 @@
 // a real mosquitto started here on 127.0.0.1 and a free port (its default in-flight window: 20
 // readings handed to the gateway before their PUBACKs) and the embedded aedes broker as its own
 // process. Each broker gets a fresh gateway process and state directory, the readings of motes 1-4
-// interleaved in reading order (QoS 1), and a QoS 2 subscriber that counts every score message:
+// interleaved in reading order (QoS 1; once they run out, again from the start with seq + 100,000
+// per lap), and a QoS 2 subscriber that counts every score message:
 //  1. warm-up: each mote's first window, until scores come out;
 //  2. a fixed rate (--rate, 50/s) for --rate-seconds: latency publish → score;
-//  3. full rate for --seconds (or until the dataset runs out): the publisher keeps --window
+//  3. full rate for --seconds (or --readings): the publisher keeps --window
 //     readings published and not yet scored, so the broker always holds the gateway's next
 //     readings (a dump of everything at once would only measure each reading's place in the
 //     queue): readings/s, fine-tuning rounds meanwhile, the gateway's RSS (/proc, every 250 ms),
 //     latency publish → score.
-// Every score must arrive exactly once. Every wait has a deadline that names what it waited
-// for, and the children are killed however the run ends.
+// Every score must arrive exactly once. The script's own clients disable Nagle's algorithm, so
+// their delayed ACKs are not part of the latency. Every wait has a deadline that names what it
+// waited for, and the children are killed however the run ends.
 //   node scripts/gateway-live.mjs [--brokers mosquitto,aedes] [--seconds 40] [--window 40]
 //     [--rate 50] [--rate-seconds 20] [--readings N]
 import { spawn } from 'node:child_process';
@@ -28,6 +30,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const MOTES = [1, 2, 3, 4];
 const FIRST = 32; // readings of a sensor before its first score (the model's window)
+const LAP = 100_000; // added to seq on each pass over the dataset (a mote has about 5,000 readings)
 export const LIVE_DEFAULTS = { brokers: ['mosquitto', 'aedes'], seconds: 40, window: 40, rate: 50, rateSeconds: 20, readings: Infinity };
 
 const children = new Set();
@@ -110,7 +113,9 @@ function latency(ms) {
 const fmt = (l) => `median ${l.median.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms (${l.n} scores)`;
 
 async function connect(url, name) {
-  return deadline(mqtt.connectAsync(url, { clientId: `${name}-${process.pid}`, reconnectPeriod: 0, connectTimeout: 10_000 }), 15_000, `connection of ${name} to ${url}`);
+  const c = await deadline(mqtt.connectAsync(url, { clientId: `${name}-${process.pid}`, reconnectPeriod: 0, connectTimeout: 10_000 }), 15_000, `connection of ${name} to ${url}`);
+  c.stream.setNoDelay(true);
+  return c;
 }
 
 /** One broker: a fresh gateway, warm-up, the fixed-rate phase, the full-rate phase. */
@@ -152,10 +157,12 @@ async function runOne(kind, o, log) {
     const published = new Map(MOTES.map((m) => [m, 0])); // readings published per mote
     let next = 0;
     const publishNext = () => {
-      const r = rows[next++];
-      if (published.get(r.mote) >= FIRST) sentAt.set(`mote${r.mote}:${r.reading}`, performance.now());
+      const r = rows[next % rows.length];
+      const seq = r.reading + Math.floor(next / rows.length) * LAP;
+      next++;
+      if (published.get(r.mote) >= FIRST) sentAt.set(`mote${r.mote}:${seq}`, performance.now());
       published.set(r.mote, published.get(r.mote) + 1);
-      pub.publish(`sensors/mote${r.mote}/reading`, JSON.stringify({ seq: r.reading, humidity: r.humidity, temperature: r.temperature }), { qos: 1 });
+      pub.publish(`sensors/mote${r.mote}/reading`, JSON.stringify({ seq, humidity: r.humidity, temperature: r.temperature }), { qos: 1 });
     };
     const drained = (what, ms) => deadline(Promise.race([gatewayDied, new Promise((resolve) => {
       const check = () => { if (sentAt.size === 0) { onScore = () => {}; resolve(); } };
@@ -171,7 +178,7 @@ async function runOne(kind, o, log) {
     // 2. fixed rate
     const n2 = Math.round(o.rate * o.rateSeconds);
     const t2 = performance.now();
-    for (let i = 0; i < n2 && next < rows.length; i++) {
+    for (let i = 0; i < n2; i++) {
       publishNext();
       const wait = t2 + ((i + 1) * 1000) / o.rate - performance.now();
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -182,7 +189,7 @@ async function runOne(kind, o, log) {
 
     // 3. full rate: closed loop, `window` readings published and not yet scored
     lat = [];
-    const last = Math.min(rows.length, next + o.readings);
+    const last = next + o.readings;
     const rss = [];
     const sampler = setInterval(() => rss.push(rssMiB(gw.pid)), 250);
     const rounds0 = rounds;
