@@ -114,6 +114,8 @@ export class Gateway {
       done();
     };
     this.client.on('error', (e) => this.log(`mqtt: ${e.message}`));
+    // small packets each waiting for the other side's delayed ACK (Nagle) cost up to 40 ms apiece
+    this.client.on('connect', () => this.client.stream.setNoDelay?.(true));
     // 'connect' comes after mqtt.js has re-sent the recovered scores: only then subscribe, so no
     // other packet takes the message id a score was given
     await new Promise((resolve, reject) => {
