@@ -34,7 +34,11 @@ const LAP = 100_000; // added to seq on each pass over the dataset (a mote has a
 export const LIVE_DEFAULTS = { brokers: ['mosquitto', 'aedes'], seconds: 40, window: 40, rate: 50, rateSeconds: 20, readings: Infinity };
 
 const children = new Set();
-const killAll = () => { for (const c of children) c.kill('SIGKILL'); };
+const dirs = new Set(); // temporary directories still to remove
+const killAll = () => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const d of dirs) { try { rmSync(d, { recursive: true, force: true, maxRetries: 3 }); } catch { /* a dying child still writing */ } }
+};
 
 /** `promise`, or a rejection naming `what` after `ms`. */
 function deadline(promise, ms, what) {
@@ -58,7 +62,8 @@ function start(what, cmd, argv, ready, onData = () => {}) {
   const p = spawn(cmd, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(p);
   p.what = what;
-  p.tail = ''; // the last 8 KiB of its output, for failure messages
+  p.tail = ''; // the last 8 KiB of its output
+  p.last = () => p.tail.split('\n').slice(-15).join('\n'); // for failure messages
   const up = new Promise((resolve, reject) => {
     const data = (d) => {
       p.tail = (p.tail + d).slice(-8192);
@@ -70,7 +75,7 @@ function start(what, cmd, argv, ready, onData = () => {}) {
     p.once('error', reject);
     p.once('exit', (code, signal) => {
       children.delete(p);
-      reject(new Error(`live: ${what} exited (${code ?? signal}) before printing ${ready}:\n${p.tail}`));
+      reject(new Error(`live: ${what} exited (${code ?? signal}) before printing ${ready}:\n${p.last()}`));
     });
   });
   return deadline(up, 60_000, `${ready} from ${what}`);
@@ -121,6 +126,7 @@ async function connect(url, name) {
 /** One broker: a fresh gateway, warm-up, the fixed-rate phase, the full-rate phase. */
 async function runOne(kind, o, log) {
   const dir = mkdtempSync(join(tmpdir(), 'neurite-gw-live-'));
+  dirs.add(dir);
   const clients = [];
   const procs = [];
   try {
@@ -130,7 +136,7 @@ async function runOne(kind, o, log) {
     const gw = await start('gateway', process.execPath, ['--experimental-wasm-relaxed-simd', 'examples/gateway/main.mjs', '--broker', broker.url, '--state', join(dir, 'state')],
       /gateway: ready/, (text) => { rounds += text.match(/fine-tuned on/g)?.length ?? 0; });
     procs.push(gw);
-    const gatewayDied = new Promise((_, reject) => gw.once('exit', (c, s) => reject(new Error(`live: the gateway exited (${c ?? s}):\n${gw.tail}`))));
+    const gatewayDied = new Promise((_, reject) => gw.once('exit', (c, s) => reject(new Error(`live: the gateway exited (${c ?? s}); its last output:\n${gw.last()}`))));
     gatewayDied.catch(() => {});
 
     const sub = await connect(broker.url, 'live-scores');
@@ -227,6 +233,7 @@ async function runOne(kind, o, log) {
     for (const c of clients) c.end(true);
     for (const p of procs.reverse()) await stop(p);
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   }
 }
 
