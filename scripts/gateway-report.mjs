@@ -4,21 +4,17 @@
 //     MAE loss, rounds of 200 readings over a ring of 1,024) on the earlier readings;
 //  2. anomalies vs the dataset's labels with the gateway's score and threshold, streaming as the
 //     gateway does (fine-tuned weights picked up after each round);
-//  3. a live run: the gateway process, an aedes broker process and the replay at full speed:
-//     readings/s while fine-tuning, RSS, latency reading → score.
-//   node --experimental-wasm-relaxed-simd scripts/gateway-report.mjs [--live 2000]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+//  3. a live run (scripts/gateway-live.mjs, also runnable alone): the gateway process against
+//     mosquitto and aedes: readings/s while fine-tuning, RSS, latency reading → score.
+//   node --experimental-wasm-relaxed-simd scripts/gateway-report.mjs [--live SECONDS (40; 0: none)]
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { init } from '../dist/node.js';
 import { events, moteRows } from '../examples/gateway/dataset.mjs';
 import { readSensorMeta, windows, toForecast, anomalyScore, toInput } from '../examples/gateway/forecast.mjs';
 import { DEFAULTS } from '../examples/gateway/gateway.mjs';
 
-const { values: args } = parseArgs({ options: { live: { type: 'string', default: '2000' } } });
+const { values: args } = parseArgs({ options: { live: { type: 'string', default: '40' } } });
 const bytes = new Uint8Array(readFileSync('models/sensor-lstm.safetensors'));
 const meta = readSensorMeta(bytes);
 const nn = await init();
@@ -88,55 +84,10 @@ const recall = totals.tp / (totals.tp + totals.fn);
 console.log(`anomalies: events flagged within 3 readings ${totals.events.filter(Boolean).length}/${totals.events.length}; false alarms ${totals.fp} in ${totals.normal} normal readings (${((totals.fp / totals.normal) * 1000).toFixed(2)} per 1,000); per-reading precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} ROC AUC ${auc(totals.pos, totals.neg).toFixed(3)}`);
 
 // --- live ---
-const n = Number(args.live);
-if (n > 0) {
-  const state = mkdtempSync(join(tmpdir(), 'neurite-gw-report-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const url = `mqtt://127.0.0.1:${port}`;
-  const procs = [];
-  const start = (argv, ready) => new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-    procs.push(p);
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; if (ready.test(out)) resolve(p); });
-    p.on('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
-  });
-  await start(['examples/gateway/broker.mjs', '--port', String(port)], /listening/);
-  const gw = await start(['--experimental-wasm-relaxed-simd', 'examples/gateway/main.mjs', '--broker', url, '--state', state], /gateway: ready/);
-  let fineTunes = 0;
-  gw.stdout.on('data', (d) => { fineTunes += (String(d).match(/fine-tuned/g) ?? []).length; });
-  const sub = await mqtt.connectAsync(url);
-  const sentAt = new Map(); const lat = []; let rss = 0;
-  sub.on('message', (topic, m) => {
-    if (topic === 'gateway/status') { rss = Math.max(rss, JSON.parse(m).memory.rssMiB); return; }
-    const j = JSON.parse(m); const t = sentAt.get(`${topic.split('/')[1]}:${j.seq}`); if (t) lat.push(performance.now() - t);
-  });
-  await sub.subscribeAsync(['sensors/+/score', 'gateway/status']);
-  const pub = await mqtt.connectAsync(url);
-  const rows = [1, 4].flatMap((m) => moteRows(m)).sort((a, b) => a.reading - b.reading || a.mote - b.mote).slice(0, n);
-  const t0 = performance.now();
-  for (const r of rows) {
-    sentAt.set(`mote${r.mote}:${r.reading}`, performance.now());
-    pub.publish(`sensors/mote${r.mote}/reading`, JSON.stringify({ seq: r.reading, humidity: r.humidity, temperature: r.temperature }), { qos: 1 });
-  }
-  const want = rows.length - 2 * W;
-  await new Promise((resolve) => { const t = setInterval(() => { if (lat.length >= want) { clearInterval(t); resolve(); } }, 100); });
-  const secs = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  console.log(`live: ${rows.length} readings published at once, ${lat.length} scores in ${secs.toFixed(1)} s = ${(lat.length / secs).toFixed(0)} readings/s with ${fineTunes} fine-tuning rounds meanwhile; gateway RSS max ${rss} MiB (retained status, every 5 s)`);
-  // a backlog inflates latency: also measure one reading at a time on the idle gateway
-  const idle = [];
-  for (let i = 0; i < 50; i++) {
-    const r = moteRows(1)[3000 + i];
-    const t = performance.now();
-    const got = new Promise((resolve) => sub.once('message', resolve));
-    pub.publish('sensors/mote1/reading', JSON.stringify({ seq: 100000 + i, humidity: r.humidity, temperature: r.temperature }), { qos: 1 });
-    await got; idle.push(performance.now() - t);
-  }
-  idle.sort((a, b) => a - b);
-  console.log(`latency reading → score: idle gateway median ${idle[25].toFixed(1)} ms, p95 ${idle[47].toFixed(1)} ms; under the backlog median ${lat[lat.length >> 1].toFixed(0)} ms`);
-  await sub.endAsync(); await pub.endAsync();
-  for (const p of procs.reverse()) p.kill('SIGTERM');
-  rmSync(state, { recursive: true, force: true });
+// scripts/gateway-live.mjs: mosquitto and aedes started here, readings/s while fine-tuning, RSS,
+// latency publish → score at 50/s and at full rate; it kills its children however it ends
+if (Number(args.live) > 0) {
+  const { liveFigures } = await import('./gateway-live.mjs');
+  await liveFigures({ seconds: Number(args.live) });
 }
 process.exit(0);

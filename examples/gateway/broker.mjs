@@ -10,7 +10,7 @@ import { Aedes } from 'aedes';
 /** Start aedes on host:port; resolves { url, close() }. */
 export async function startBroker({ host = '127.0.0.1', port = 1883 } = {}) {
   const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
+  const server = createServer({ noDelay: true }, aedes.handle); // see gateway.mjs: no Nagle delays
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

@@ -1,22 +1,29 @@
 // The gateway: readings in over MQTT, one score out per reading, per-sensor fine-tuning in a
 // worker thread. See README.md for the contract and the delivery guarantee.
 //
-// Ingestion is one reading at a time, and the PUBACK of a reading is sent only once
+// Readings are taken (scored, their sensor's state changed in memory) one after another, and the
+// PUBACK of a reading is sent only once
 //   1. the sensor's state (window, last seq, the score message and its id) is on disk, and
 //   2. the broker has completed the QoS 2 handshake for the score (PUBCOMP),
 // so a SIGKILL at any moment either leaves the reading unacknowledged (the broker redelivers it)
 // or leaves its score on disk to be re-sent with the same message id (the broker drops the
-// duplicate). `seq` drops readings already taken.
+// duplicate). `seq` drops readings already taken. Step 1 is a group commit (group-commit.mjs,
+// journal.mjs): the readings taken while a write is in flight, of any sensors, and the PUBREL
+// phases recorded meanwhile, share the next write; up to `maxInFlight` readings are in flight.
 import { Worker } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { init } from '../../dist/node.js';
 import { CheckpointStore } from '../../dist/node-files.js';
+import { Acks } from './acks.mjs';
 import { GatewayError } from './errors.mjs';
 import { readSensorMeta, toInput, toForecast, anomalyScore } from './forecast.mjs';
-import { Outbox, MAX_SLOTS, nextMid } from './outbox.mjs';
+import { GroupCommit } from './group-commit.mjs';
+import { JOURNAL, Journal, readJournal } from './journal.mjs';
+import { Outbox, MAX_OUTS, MAX_SLOTS, nextMid } from './outbox.mjs';
 import { parseReading } from './payload.mjs';
-import { loadStates, newState, saveState, sensorDir } from './sensor-state.mjs';
+import { invalidState, newState, sensorDir } from './sensor-state.mjs';
 
 export const CLIENT_ID = 'neurite-gateway';
 export const DEFAULTS = {
@@ -28,34 +35,54 @@ export const DEFAULTS = {
   epochs: 1,
   learningRate: 1e-3,
   statusEvery: 5000, // ms between two retained status messages
+  // readings taken and not yet acknowledged, and scores whose QoS 2 handshake is not complete:
+  // beyond it the next reading waits. At most the broker's in-flight window, which mosquitto
+  // (max_inflight_messages, 20 by default) also applies to the QoS 2 messages it receives: it
+  // drops one beyond it, and a 3.1.1 PUBREC cannot say so
+  maxInFlight: 20,
+  journalLimit: 4 * 2 ** 20, // bytes of ingest.journal before it is compacted to one snapshot
 };
 
 export class Gateway {
   constructor({ broker, stateDir, modelPath, log = console.log, ...options }) {
     this.opts = { ...DEFAULTS, ...options };
     if (this.opts.maxSensors > MAX_SLOTS) throw new GatewayError('INTERNAL', `maxSensors is at most ${MAX_SLOTS}`);
+    if (!(Number.isInteger(this.opts.maxInFlight) && this.opts.maxInFlight >= 1 && this.opts.maxInFlight <= MAX_OUTS)) throw new GatewayError('INTERNAL', `maxInFlight is an integer from 1 to ${MAX_OUTS}`);
     this.broker = broker;
     this.stateDir = stateDir;
     this.modelPath = modelPath;
     this.log = log;
-    this.sensors = new Map(); // id → { state, model, outDone, lastFineTune, checkpointAt }
+    this.sensors = new Map(); // id → { state, model, lastFineTune, checkpointAt, checkpoint, input }
     this.stats = { readings: 0, scored: 0, duplicates: 0, errors: 0, started: Date.now() };
-    this.outbox = new Outbox((state) => saveState(this.stateDir, state));
+    // a failed write is fatal: after a failed fsync what is on disk is unknown
+    this.commits = new GroupCommit((states) => this.journal.write(states, () => [...this.sensors.values()].map((s) => s.state))
+      .catch((e) => this.fatal(e)));
+    this.outbox = new Outbox(this.commits);
+    this.inFlight = 0; // readings taken whose PUBACK is not yet due
+    this.wake = undefined; // resolves the reading waiting for inFlight to drop
   }
 
   async start() {
     this.baseBytes = new Uint8Array(readFileSync(this.modelPath));
     this.meta = readSensorMeta(this.baseBytes);
     this.nn = await init();
-    // sensors known from an earlier run: their state, their newest valid checkpoint, and any
-    // score whose QoS 2 handshake a kill interrupted
-    for (const state of loadStates(this.stateDir, this.log)) {
-      const s = await this.addSensor(state.sensor, state);
-      if (state.out && state.out.phase !== 'done') {
-        this.log(`sensor ${state.sensor}: re-sending the score of seq ${state.out.seq} (${state.out.phase === 'publish' ? 'PUBLISH' : 'PUBREL'}, id ${state.out.mid})`);
-        s.outDone = this.outbox.recover(state);
+    // sensors known from an earlier run: their state, their newest valid checkpoint, and the
+    // scores whose QoS 2 handshake a kill interrupted
+    const found = readJournal(this.stateDir);
+    if (found?.stopped) this.log(`gateway: ${join(this.stateDir, JOURNAL)}: ${found.records} records read, then a ${found.stopped}: a write cut short, nothing after it was acknowledged`);
+    const states = [];
+    for (const [id, state] of found?.states ?? []) {
+      const why = invalidState(state);
+      if (why) this.log(`sensor ${id}: ingestion state in the journal unusable (${why}); starting it afresh`); else states.push(state);
+    }
+    for (const state of states) {
+      await this.addSensor(state.sensor, state);
+      for (const out of state.outs) {
+        this.log(`sensor ${state.sensor}: re-sending the score of seq ${out.seq} (${out.phase === 'publish' ? 'PUBLISH' : 'PUBREL'}, id ${out.mid})`);
+        this.outbox.recover(state, out).then(() => this.wakeUp());
       }
     }
+    this.journal = await Journal.open(this.stateDir, states, { limit: this.opts.journalLimit });
     this.worker = new Worker(new URL('./trainer.mjs', import.meta.url), {
       workerData: { stateDir: this.stateDir, modelPath: this.modelPath, roundEvery: this.opts.roundEvery,
         buffer: this.opts.buffer, keep: this.opts.keep, epochs: this.opts.epochs, learningRate: this.opts.learningRate },
@@ -70,27 +97,25 @@ export class Gateway {
       clientId: this.opts.clientId, clean: false, reconnectPeriod: 500, connectTimeout: 10_000,
       outgoingStore: this.outbox, messageIdProvider: this.outbox,
     });
-    // Readings are taken one after another in `this.queue`. mqtt.js would send a reading's PUBACK
-    // as soon as handleMessage calls back, and reads no other packet before that — not even the
-    // PUBREC/PUBCOMP the score is waiting for — so handleMessage calls back at once and the
-    // PUBACK itself is held here until the reading is done (see the header).
+    // Readings are taken one after another in `this.queue`; each one's PUBACK waits in `acks`
+    // (acks.mjs) until it is finished, while the next ones are taken.
     this.queue = Promise.resolve();
-    this.pendingAcks = new Map(); // reading message id → its ingestion
     const send = this.client._sendPacket.bind(this.client);
+    this.acks = new Acks((packet) => send(packet), (e) => this.fatal(e));
     this.client._sendPacket = (packet, cb, cbStorePut, noStore) => {
-      const taken = packet.cmd === 'puback' ? this.pendingAcks.get(packet.messageId) : undefined;
-      if (!taken) return send(packet, cb, cbStorePut, noStore);
-      this.pendingAcks.delete(packet.messageId);
-      taken.then(() => send(packet), (e) => this.fatal(e));
-      cb?.();
+      if (packet.cmd === 'puback' && this.acks.hold(packet)) { cb?.(); return; }
+      send(packet, cb, cbStorePut, noStore);
     };
     this.client.handleMessage = (packet, done) => {
       const { topic, payload } = packet;
-      this.queue = this.queue.then(() => this.ready).then(() => this.ingest(topic, payload));
-      this.pendingAcks.set(packet.messageId, this.queue);
+      const taken = this.queue.then(() => this.ready).then(() => this.take(topic, payload));
+      this.queue = taken.then(() => {}, (e) => this.fatal(e));
+      if (packet.qos === 1) this.acks.add(packet.messageId, taken.then((t) => t.finished));
       done();
     };
     this.client.on('error', (e) => this.log(`mqtt: ${e.message}`));
+    // small packets each waiting for the other side's delayed ACK (Nagle) cost up to 40 ms apiece
+    this.client.on('connect', () => this.client.stream.setNoDelay?.(true));
     // 'connect' comes after mqtt.js has re-sent the recovered scores: only then subscribe, so no
     // other packet takes the message id a score was given
     await new Promise((resolve, reject) => {
@@ -107,11 +132,12 @@ export class Gateway {
   async addSensor(id, state) {
     const slot = state?.slot ?? this.freeSlot();
     state ??= newState(id, slot);
+    mkdirSync(sensorDir(this.stateDir, id), { recursive: true }); // its checkpoints go there
     const store = new CheckpointStore(sensorDir(this.stateDir, id), { keep: this.opts.keep });
     const { model, path, skipped } = await store.load(this.nn);
     for (const k of skipped) this.log(`sensor ${id}: skipped checkpoint ${k.path}: ${k.reason}`);
     if (path) this.log(`sensor ${id}: scoring with ${path}`);
-    const s = { state, model: model ?? this.nn.load(this.baseBytes), outDone: undefined, lastFineTune: undefined,
+    const s = { state, model: model ?? this.nn.load(this.baseBytes), lastFineTune: undefined,
       checkpointAt: path ? Date.now() : undefined, checkpoint: path, input: new Float32Array(this.meta.window * this.meta.features.length) };
     this.sensors.set(id, s);
     return s;
@@ -123,25 +149,38 @@ export class Gateway {
     return -1;
   }
 
-  async ingest(topic, payload) {
+  /**
+   * Take one reading: score it and change its sensor's state in memory (synchronously, so a write
+   * of the group commit never holds half a reading); `finished` resolves once the state is
+   * durable and the score, if any, through its QoS 2 handshake: then its PUBACK is due.
+   */
+  async take(topic, payload) {
+    const none = { finished: Promise.resolve() };
     let r;
     try { r = parseReading(topic, payload, this.meta.features); } catch (e) {
-      if (e instanceof GatewayError) return this.report(e, topic, payload);
+      if (e instanceof GatewayError) { this.report(e, topic, payload); return none; }
       throw e;
     }
     let s = this.sensors.get(r.sensor);
     if (!s) {
       if (this.sensors.size >= this.opts.maxSensors) {
-        return this.report(new GatewayError('TOO_MANY_SENSORS', `sensor ${r.sensor} refused: the gateway serves at most ${this.opts.maxSensors} sensors`), topic, payload);
+        this.report(new GatewayError('TOO_MANY_SENSORS', `sensor ${r.sensor} refused: the gateway serves at most ${this.opts.maxSensors} sensors`), topic, payload);
+        return none;
       }
       s = await this.addSensor(r.sensor);
     }
     const st = s.state;
-    if (r.seq <= st.lastSeq) { st.duplicates++; this.stats.duplicates++; return; }
-    // a score recovered from before a restart must be complete before its `out` is replaced
-    if (s.outDone) { await s.outDone; s.outDone = undefined; }
+    while (this.inFlight >= this.opts.maxInFlight || this.outbox.size >= this.opts.maxInFlight) await new Promise((resolve) => { this.wake = resolve; });
+    if (r.seq <= st.lastSeq) {
+      // taken before (a redelivery): its PUBACK waits for the state that says so, and for its score
+      st.duplicates++;
+      this.stats.duplicates++;
+      const out = st.outs.find((o) => o.seq === r.seq);
+      return this.inFlightUntil(Promise.all([this.commits.commit(st), out && this.outbox.settled(out.mid)]));
+    }
     this.stats.readings++;
     st.readings++;
+    let out;
     let anomaly = false;
     const w = this.meta.window;
     if (st.window.length >= w) {
@@ -150,8 +189,10 @@ export class Gateway {
       const score = anomalyScore(r.values, forecast, this.meta);
       anomaly = score > this.meta.threshold;
       const f = Object.fromEntries(this.meta.features.map((name, j) => [name, round(forecast[j])]));
-      st.out = { seq: r.seq, mid: nextMid(st.slot, st.out?.mid ?? 0), topic: `sensors/${r.sensor}/score`,
+      out = { seq: r.seq, mid: nextMid(st.slot, st.mid), topic: `sensors/${r.sensor}/score`,
         payload: JSON.stringify({ seq: r.seq, forecast: f, score: round(score), anomaly }), phase: 'publish' };
+      st.mid = out.mid;
+      st.outs.push(out);
       st.scored++;
       this.stats.scored++;
       if (anomaly) st.anomalies++;
@@ -159,14 +200,30 @@ export class Gateway {
     st.window.push(r.values);
     if (st.window.length > w) st.window.shift();
     st.lastSeq = r.seq;
-    await saveState(this.stateDir, st);
-    if (st.out?.seq === r.seq) {
-      const done = this.outbox.track(st);
-      this.outbox.useMid(st.out.mid);
-      this.client.publish(st.out.topic, st.out.payload, { qos: 2 });
-      await done;
-    }
     this.worker.postMessage({ type: 'reading', sensor: r.sensor, values: r.values, normal: !anomaly });
+    const durable = this.commits.commit(st);
+    if (!out) return this.inFlightUntil(durable);
+    const handshake = this.outbox.track(st, out);
+    // the callbacks of one write run in the order the readings were taken: so do the publishes
+    return this.inFlightUntil(durable.then(() => {
+      this.outbox.useMid(out.mid);
+      this.client.publish(out.topic, out.payload, { qos: 2 });
+      return handshake;
+    }));
+  }
+
+  /** Count a reading in flight until `finished` settles. */
+  inFlightUntil(finished) {
+    this.inFlight++;
+    const end = () => { this.inFlight--; this.wakeUp(); };
+    finished.then(end, end);
+    return { finished };
+  }
+
+  wakeUp() {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   fromWorker(m) {
@@ -195,6 +252,7 @@ export class Gateway {
     return {
       at: new Date(now).toISOString(), uptimeSeconds: Math.round((now - this.stats.started) / 1000),
       readings: this.stats.readings, scored: this.stats.scored, duplicates: this.stats.duplicates, errors: this.stats.errors,
+      commits: this.commits.writes, inFlight: this.inFlight,
       memory: { rssMiB: +(mem.rss / 2 ** 20).toFixed(1), heapUsedMiB: +(mem.heapUsed / 2 ** 20).toFixed(1) },
       sensors: Object.fromEntries([...this.sensors].map(([id, s]) => [id, {
         readings: s.state.readings, scored: s.state.scored, anomalies: s.state.anomalies, lastSeq: s.state.lastSeq,
@@ -218,6 +276,10 @@ export class Gateway {
   async stop() {
     clearInterval(this.statusTimer);
     await this.client?.endAsync();
+    if (this.journal) {
+      await this.commits.commit(); // the scores completed since the last write
+      await this.journal.close();
+    }
     await this.worker?.terminate();
   }
 }

@@ -1,4 +1,5 @@
 // npm run gateway -- [--broker mqtt://HOST:PORT] [--port 1883] [--state DIR] [--model FILE]
+//   [--max-sensors 64] [--round-every 200] [--max-in-flight 20 (at most the broker's in-flight window)]
 // Without --broker it starts the embedded aedes broker on 127.0.0.1:PORT (in this process).
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ const { values } = parseArgs({ strict: true, options: {
   model: { type: 'string', default: fileURLToPath(new URL('../../models/sensor-lstm.safetensors', import.meta.url)) },
   'max-sensors': { type: 'string' },
   'round-every': { type: 'string' },
+  'max-in-flight': { type: 'string' },
 } });
 
 let broker = values.broker;
@@ -23,7 +25,8 @@ if (!broker) {
 }
 const gateway = new Gateway({ broker, stateDir: values.state, modelPath: values.model,
   ...(values['max-sensors'] && { maxSensors: Number(values['max-sensors']) }),
-  ...(values['round-every'] && { roundEvery: Number(values['round-every']) }) });
+  ...(values['round-every'] && { roundEvery: Number(values['round-every']) }),
+  ...(values['max-in-flight'] && { maxInFlight: Number(values['max-in-flight']) }) });
 await gateway.start();
 console.log('gateway: ready');
 

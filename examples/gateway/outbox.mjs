@@ -1,13 +1,14 @@
 // Exactly one score message per reading, across SIGKILLs. Scores go out with QoS 2, whose
 // handshake (PUBLISH → PUBREC → PUBREL → PUBCOMP) lets the broker drop a re-sent PUBLISH it
-// already holds, as long as the re-send uses the same message id. So the gateway persists the
-// score, its message id and the handshake's phase in the sensor's state (sensor-state.mjs)
-// before each step, and this class is the mqtt.js `outgoingStore` and `messageIdProvider` that
-// tie the client to that state:
+// already holds, as long as the re-send uses the same message id. So each score, its message id
+// and the handshake's phase are part of the sensor's state (`outs`, sensor-state.mjs), made
+// durable through the group commit (group-commit.mjs, journal.mjs) before each step, and this
+// class is the mqtt.js `outgoingStore` and `messageIdProvider` that tie the client to that state:
 // - the id of a score is chosen by the gateway (a range per sensor slot, so in-flight ids of
 //   different sensors never collide, even those recovered after a restart);
 // - mqtt.js stores a PUBREL before sending it: here that write becomes durable first (phase
 //   'pubrel'), because once the broker has released the message a re-sent PUBLISH would be new;
+// - PUBCOMP takes the score out of `outs` (the next commit records it);
 // - after a restart the recovered PUBLISH / PUBREL packets are what mqtt.js re-sends on connect.
 import { Readable } from 'node:stream';
 
@@ -15,6 +16,8 @@ const IDS_PER_SLOT = 1000;
 const SUBSCRIBE_IDS = 65001; // ids 65001-65535 for SUBSCRIBE and other non-score packets
 
 export const MAX_SLOTS = Math.floor((SUBSCRIBE_IDS - 1) / IDS_PER_SLOT); // 65
+/** Scores in flight at once must stay below this, or an id of a sensor could be reused too soon. */
+export const MAX_OUTS = IDS_PER_SLOT - 1;
 
 /** The message id after `mid` in the range of `slot`. */
 export function nextMid(slot, mid) {
@@ -23,31 +26,38 @@ export function nextMid(slot, mid) {
 }
 
 export class Outbox {
-  /** @param {(state: object) => Promise<void>} persist durable write of a sensor's state */
-  constructor(persist) {
-    this.persist = persist;
+  /** @param {{ commit(state: object): Promise<void>, touch(state: object): void }} commits the group commit of sensor states */
+  constructor(commits) {
+    this.commits = commits;
     this.packets = new Map(); // mid → packet mqtt.js may have to re-send
-    this.owners = new Map(); // mid → sensor state whose `out` it is
-    this.waiters = new Map(); // mid → resolve() when its handshake completes
+    this.owners = new Map(); // mid → { state, out, done: Promise, resolve }
     this.preset = 0;
     this.other = SUBSCRIBE_IDS;
   }
 
-  /** Register a sensor's score in flight (recovered or new); resolves when the broker has it for good. */
-  track(state) {
-    const out = state.out;
-    this.owners.set(out.mid, state);
-    return new Promise((resolve) => this.waiters.set(out.mid, resolve));
+  /** Register a score in flight (recovered or new); resolves when the broker has it for good. */
+  track(state, out) {
+    let resolve;
+    const done = new Promise((r) => { resolve = r; });
+    this.owners.set(out.mid, { state, out, done, resolve });
+    return done;
+  }
+
+  /** Scores in flight: tracked and not yet complete. */
+  get size() { return this.owners.size; }
+
+  /** Resolves when the score with message id `mid` is complete (at once if none is in flight). */
+  settled(mid) {
+    return this.owners.get(mid)?.done ?? Promise.resolve();
   }
 
   /** Packets to re-send on connect for a score recovered from disk. */
-  recover(state) {
-    const out = state.out;
+  recover(state, out) {
     const packet = out.phase === 'publish'
       ? { cmd: 'publish', topic: out.topic, payload: Buffer.from(out.payload), qos: 2, retain: false, dup: true, messageId: out.mid }
       : { cmd: 'pubrel', qos: 2, messageId: out.mid };
     this.packets.set(out.mid, packet);
-    return this.track(state);
+    return this.track(state, out);
   }
 
   /** Make the next publish use `mid`. */
@@ -57,9 +67,9 @@ export class Outbox {
   put(packet, cb) {
     this.packets.set(packet.messageId, packet);
     const owner = this.owners.get(packet.messageId);
-    if (packet.cmd === 'pubrel' && owner?.out?.mid === packet.messageId && owner.out.phase === 'publish') {
+    if (packet.cmd === 'pubrel' && owner?.out.phase === 'publish') {
       owner.out.phase = 'pubrel';
-      this.persist(owner).then(() => cb(), cb);
+      this.commits.commit(owner.state).then(() => cb(), cb);
       return;
     }
     cb();
@@ -75,11 +85,15 @@ export class Outbox {
     const p = this.packets.get(id) ?? { cmd: 'publish', messageId: id };
     this.packets.delete(id);
     const owner = this.owners.get(id);
-    // PUBCOMP: the broker has the score for good; the next state write records it
-    if (owner?.out?.mid === id) owner.out.phase = 'done';
-    this.owners.delete(id);
-    this.waiters.get(id)?.();
-    this.waiters.delete(id);
+    if (owner) {
+      // PUBCOMP: the broker has the score for good
+      const outs = owner.state.outs;
+      const i = outs.indexOf(owner.out);
+      if (i >= 0) outs.splice(i, 1);
+      this.commits.touch(owner.state);
+      this.owners.delete(id);
+      owner.resolve();
+    }
     cb(null, p);
   }
 

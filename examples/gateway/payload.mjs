@@ -2,6 +2,8 @@
 // failure is a GatewayError that the gateway reports instead of crashing on.
 import { GatewayError } from './errors.mjs';
 
+/** A sensor id: it names a topic level and a directory. */
+export const SENSOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TOPIC = /^sensors\/([A-Za-z0-9_-]{1,64})\/reading$/;
 const MAX_BYTES = 1024; // a reading is ~60 bytes; anything far bigger is not one
 

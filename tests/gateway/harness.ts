@@ -3,7 +3,7 @@
 // Debian's mosquitto; a gateway child process; a subscriber that counts score messages per seq.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,35 @@ export async function startBroker(kind: 'aedes' | 'mosquitto'): Promise<Broker> 
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
       if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A TCP relay to `target` for the gateway: `hold()` drops everything its clients send from then on
+ * (their scores, PUBRELs and PUBACKs never reach the broker), while the broker's packets still
+ * reach them.
+ */
+export async function startRelay(target: string) {
+  const { hostname, port } = new URL(target);
+  let holding = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on('data', (d) => { if (!holding) upstream.write(d); });
+    upstream.pipe(client);
+    const close = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    for (const s of [client, upstream]) { s.on('close', close); s.on('error', close); }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+    hold() { holding = true; },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
     },
   };
 }
