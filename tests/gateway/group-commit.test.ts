@@ -3,13 +3,13 @@
 // shared writes, while their scores never reach the broker and no PUBACK is sent; then SIGKILL.
 // The next run re-sends every one of those scores from the journal, the broker redelivers the
 // readings (dropped as already taken), and each reading is scored exactly once.
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without types
 import { moteRows } from '../../examples/gateway/dataset.mjs';
 // @ts-expect-error plain ESM helper without types
 import { readJournal } from '../../examples/gateway/journal.mjs';
-import { MOSQUITTO, kill, listen, publisher, startBroker, startGateway, startRelay, tempDir, type Gateway } from './harness';
+import { kill, listen, publisher, startBroker, startGateway, startRelay, tempDir, type Gateway } from './harness';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); });
@@ -17,7 +17,7 @@ afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); 
 interface Row { reading: number; humidity: number; temperature: number }
 
 it('SIGKILL after a group commit of readings of two sensors, before any score or PUBACK got out: each scored once after the restart', async () => {
-  const broker = await startBroker(existsSync(MOSQUITTO) ? 'mosquitto' : 'aedes');
+  const broker = await startBroker('mosquitto');
   cleanup.push(() => broker.stop());
   const state = tempDir();
   cleanup.push(() => rmSync(state, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 // its own process, so the gateway can be killed without killing the broker's sessions) or
 // Debian's mosquitto; a gateway child process; a subscriber that counts score messages per seq.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,8 @@ export async function startBroker(kind: 'aedes' | 'mosquitto'): Promise<Broker> 
     child = run([process.execPath, 'examples/gateway/broker.mjs', '--port', String(port)]);
     await waitFor(child, /listening/);
   } else {
+    // a real broker is part of what these tests check: missing, it is a failure, not a skip
+    if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: apt-get install mosquitto (.ci/run does)`);
     dir = tempDir();
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
