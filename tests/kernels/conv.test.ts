@@ -12,6 +12,21 @@ import { BUILDS, RawKernels, type Build, put, fresh as freshKernels } from '../h
 const RTOL = 1e-5;
 const ATOL = 1e-6;
 
+/**
+ * A backward's gradients against the float64 reference of `dy`, each accumulated onto what the
+ * buffer held before (`start`); dx must be untouched when `withDx` is false.
+ */
+function expectBackward(k: RawKernels, ptr: { dx: number; dw: number; db: number }, start: { dx: Float64Array; dw: Float64Array; db: Float64Array },
+  dy: Float64Array, x: Float64Array, weight: Float64Array, g: ConvGeometry, withDx = true): void {
+  const r = conv2dBackwardRef(dy, x, weight, g);
+  const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
+  const got = (p: number, n: number) => k.read(p, n);
+  if (withDx) expectClose(got(ptr.dx, x.length), add(start.dx, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(start.dx), s.dx), label: 'dx' });
+  else expect(Array.from(got(ptr.dx, x.length))).toEqual(Array.from(start.dx));
+  expectClose(got(ptr.dw, weight.length), add(start.dw, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(start.dw), s.dweight), label: 'dweight' });
+  expectClose(got(ptr.db, g.out), add(start.db, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(start.db), s.dbias), label: 'dbias' });
+}
+
 interface Case {
   batch: number; c: number; h: number; w: number; out: number;
   k: [number, number]; s: [number, number]; d: [number, number];
@@ -172,11 +187,7 @@ describe.each(BUILDS)('conv2d (%s build)', (build) => {
       [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out],
       [ptr.col, ptr.col + 4 * n.col], [k.scratch, k.scratch + k.exports.gemm_scratch_bytes()],
     ], 'conv2d_im2col_backward');
-    const r = conv2dBackwardRef(dy, x, weight, g);
-    const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
-    expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
-    expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
-    expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+    expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g);
   });
 
   it.each(CASES.filter((_, i) => i % 3 === 0).map((t) => [label(t), t] as const))(
@@ -374,12 +385,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
       [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
     ], 'conv2d_indirect_backward');
-    const r = conv2dBackwardRef(dy, x, weight, g);
-    const s = conv2dBackwardRef(abs(dy), abs(x), abs(weight), g);
-    if (withDx) expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
-    else expect(Array.from(k.read(ptr.dx, n.x))).toEqual(Array.from(dx0));
-    expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
-    expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+    expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g, withDx);
   });
 
   it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1).map((t) => [label(t), t] as const))(
@@ -411,11 +417,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       expect(Array.from(k.read(ptr.dy, n.y))).toEqual(Array.from(dy));
       const masked = dy.map((v, i) => (y[i] > 0 ? v : 0));
       if (n.y > 32) expect(masked.some((v, i) => v === 0 && dy[i] !== 0)).toBe(true); // the mask really cuts something
-      const r = conv2dBackwardRef(masked, x, weight, g);
-      const s = conv2dBackwardRef(abs(masked), abs(x), abs(weight), g);
-      expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
-      expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
-      expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+      expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, masked, x, weight, g);
     });
 
   // Behind a ReLU and a max-pool most of dy is zero, and a sample whose dy has at most one
@@ -474,12 +476,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
         [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
       ], 'conv2d_indirect_backward(sparse)');
       const masked = fuse ? dy.map((v, i) => (y[i] > 0 ? v : 0)) : dy;
-      const r = conv2dBackwardRef(masked, x, weight, g);
-      const s = conv2dBackwardRef(abs(masked), abs(x), abs(weight), g);
-      if (withDx) expectClose(k.read(ptr.dx, n.x), add(dx0, r.dx), { rtol: RTOL, atol: ATOL, scale: add(abs(dx0), s.dx), label: 'dx' });
-      else expect(Array.from(k.read(ptr.dx, n.x))).toEqual(Array.from(dx0));
-      expectClose(k.read(ptr.dw, n.w), add(dw0, r.dweight), { rtol: RTOL, atol: ATOL, scale: add(abs(dw0), s.dweight), label: 'dweight' });
-      expectClose(k.read(ptr.db, g.out), add(db0, r.dbias), { rtol: RTOL, atol: ATOL, scale: add(abs(db0), s.dbias), label: 'dbias' });
+      expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, masked, x, weight, g, withDx);
     });
 
   it('a NaN in a sparse dy reaches dweight, dbias and dx as on the dense path', () => {
