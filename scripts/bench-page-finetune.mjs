@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../tests/runtimes/fixtures.mjs';
 import { pageFineTune } from '../tests/runtimes/page-finetune.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -11,7 +12,6 @@ const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'mnist-cnn' }, rounds: { type: 'string', default: '6' },
   repeat: { type: 'string', default: '3' }, against: { type: 'string' },
 } });
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const roots = [['this checkout', ROOT], ...(values.against ? [[values.against, resolve(values.against)]] : [])];
 const train = new Map(roots.map(([name]) => [name, []]));
 const total = new Map(roots.map(([name]) => [name, []]));

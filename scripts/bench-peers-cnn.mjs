@@ -9,24 +9,12 @@
 import { createRequire } from 'node:module';
 const require = createRequire(`${process.cwd()}/`); // the peers come from where it is run
 const { init } = await import(new URL('../dist/node.js', import.meta.url).href);
+const { time, atime } = await import('./peer-timing.mjs');
 const tf = require('@tensorflow/tfjs-core');
 const tfl = require('@tensorflow/tfjs-layers');
 require('@tensorflow/tfjs-backend-wasm');
 require('@tensorflow/tfjs-backend-cpu'); // the wasm backend has no conv gradient kernels: training runs here
 
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
-function time(fn, reps, inner) {
-  for (let i = 0; i < inner; i++) fn();
-  const t = [];
-  for (let r = 0; r < reps; r++) { const s = performance.now(); for (let i = 0; i < inner; i++) fn(); t.push((performance.now() - s) / inner); }
-  return median(t);
-}
-async function atime(fn, reps) {
-  await fn();
-  const t = [];
-  for (let r = 0; r < reps; r++) { const s = performance.now(); await fn(); t.push(performance.now() - s); }
-  return median(t);
-}
 const N = 1000, TRAIN = 1024;
 const x = new Float32Array(Math.max(N, TRAIN) * 784).map((_, i) => (Math.sin(i * 0.37) + 1) / 2);
 const labels = Uint8Array.from({ length: TRAIN }, (_, i) => i % 10);

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { init } = await import('../dist/node.js');
+const { time, atime } = await import('./peer-timing.mjs');
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-layers');
 const tfl = require('@tensorflow/tfjs-layers');
@@ -16,9 +17,6 @@ const ort = await import('onnxruntime-web');
 const { onnx } = require('onnx-proto');
 
 const [T, F, H] = [32, 2, 64];
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
-function time(fn, reps, inner) { for (let i = 0; i < inner; i++) fn(); const t = []; for (let r = 0; r < reps; r++) { const s = performance.now(); for (let i = 0; i < inner; i++) fn(); t.push((performance.now() - s) / inner); } return median(t); }
-async function atime(fn, reps, inner) { for (let i = 0; i < inner; i++) await fn(); const t = []; for (let r = 0; r < reps; r++) { const s = performance.now(); for (let i = 0; i < inner; i++) await fn(); t.push((performance.now() - s) / inner); } return median(t); }
 const x1 = new Float32Array(T * F).map((_, i) => Math.sin(i * 0.37));
 const x256 = new Float32Array(256 * T * F).map((_, i) => Math.sin(i * 0.37));
 const y256 = new Float32Array(256).map((_, i) => Math.cos(i));

@@ -4,6 +4,7 @@
 // convolution forced onto the per-sample im2col + GEMM kernels the layers used before ('im2col').
 import { existsSync, readFileSync } from 'node:fs';
 import type { LayerConfig } from '../layers/config';
+import type { FitOptions } from '../fit';
 import type { Model } from '../model';
 import type { Neurite } from '../neurite';
 import type { BuildName } from '../runtime';
@@ -98,22 +99,29 @@ export async function benchCnn(runtimes: Map<BuildName, Neurite>, train: Mnist, 
     const b64 = test.images.subarray(0, 64 * 784);
     const lat = alternate([() => a.predict(one), () => b.predict(one)], 9, build === 'scalar' ? 10 : 100).map((t) => t * 1000);
     const t64 = alternate([() => a.predict(b64), () => b.predict(b64)], 7, build === 'scalar' ? 1 : 4).map((t) => 64 / t * 1000);
-    // training: three alternating rounds of n/3 images each, the median rate of each path
-    const part = Math.floor(n / 3 / 64) * 64;
-    const sps: number[][] = [[], []];
-    for (let r = 0; r < 3; r++) {
-      for (const [i, m] of [a, b].entries()) {
-        const x = train.images.subarray(r * part * 784, (r + 1) * part * 784);
-        const s = performance.now();
-        await m.fit(x, train.labels.subarray(r * part, (r + 1) * part), { epochs: 1, batchSize: 64 });
-        sps[i].push(part / (performance.now() - s) * 1000);
-      }
-    }
+    const sps = await trainingRates([a, b], train, Math.floor(n / 3 / 64) * 64, { epochs: 1, batchSize: 64 });
     console.log(row([build, pair(`${lat[0].toFixed(0)} µs`, `${lat[1].toFixed(0)}`), pair(int(t64[0]), int(t64[1])),
-      pair(int(median(sps[0])), int(median(sps[1])))], w2));
+      pair(int(sps[0]), int(sps[1]))], w2));
   }
   console.log('targets: batch-1 ≤ 150 µs, batch-64 ≥ 6,600 img/s, training ≥ 2,600 samples/s (relaxed)');
   await benchFineTune(runtimes, train, quick);
+}
+
+/**
+ * Training samples/s of each model: three alternating rounds of `part` images each (the next
+ * `part` images every round), the median rate of each.
+ */
+async function trainingRates(ms: Model[], train: Mnist, part: number, options: FitOptions): Promise<number[]> {
+  const sps: number[][] = ms.map(() => []);
+  for (let r = 0; r < 3; r++) {
+    for (const [i, m] of ms.entries()) {
+      const x = train.images.subarray(r * part * 784, (r + 1) * part * 784);
+      const s = performance.now();
+      await m.fit(x, train.labels.subarray(r * part, (r + 1) * part), options);
+      sps[i].push(part / (performance.now() - s) * 1000);
+    }
+  }
+  return sps.map(median);
 }
 
 /**
@@ -130,17 +138,8 @@ async function benchFineTune(runtimes: Map<BuildName, Neurite>, train: Mnist, qu
 Fine-tuning the shipped CNN's weights (models/mnist-cnn.safetensors; Adam lr 5e-4, ${nn.build}): samples/s, now (per-sample im2col)`);
   const cells: string[] = [];
   for (const batchSize of [32, 64]) {
-    const [a, b] = models(nn, (m) => m.load(bytes));
-    const sps: number[][] = [[], []];
-    for (let r = 0; r < 3; r++) {
-      for (const [i, m] of [a, b].entries()) {
-        const x = train.images.subarray(r * part * 784, (r + 1) * part * 784);
-        const s = performance.now();
-        await m.fit(x, train.labels.subarray(r * part, (r + 1) * part), { epochs: 1, batchSize, optimizer: { type: 'adam', learningRate: 5e-4 } });
-        sps[i].push(part / (performance.now() - s) * 1000);
-      }
-    }
-    cells.push(`batch ${batchSize}: ${pair(int(median(sps[0])), int(median(sps[1])))}`);
+    const sps = await trainingRates(models(nn, (m) => m.load(bytes)), train, part, { epochs: 1, batchSize, optimizer: { type: 'adam', learningRate: 5e-4 } });
+    cells.push(`batch ${batchSize}: ${pair(int(sps[0]), int(sps[1]))}`);
   }
   console.log(cells.join('   '));
 }

@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launchChromium, runChromiumCases } from './chromium.mjs';
 import { runDenoCases } from './deno.mjs';
-import { DIST } from './fixtures.mjs';
+import { DIST, median } from './fixtures.mjs';
 import { serveStatic } from './server.mjs';
 import { workerdColdStart } from './workerd.mjs';
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 async function deno(runs) {
   const entry = pathToFileURL(join(DIST, 'index.js')).href;

@@ -15,6 +15,9 @@ export const MNIST_IMAGES = join(MNIST_DIR, 't10k-images-idx3-ubyte');
 export const MNIST_LABELS = join(MNIST_DIR, 't10k-labels-idx1-ubyte');
 export const BUILDS = ['relaxed', 'simd', 'scalar'];
 
+/** The median of `xs` (the mean of the middle two for an even count). */
+export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
 /**
  * A throwaway application project that depends on neurite the way an installed package does
  * (package.json and dist/ copied into its node_modules), with `files` (name → text) beside it.

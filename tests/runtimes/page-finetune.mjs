@@ -6,8 +6,8 @@
 // compared with the code of before, page and library alike.
 import { serve, HOME } from '../../scripts/serve.mjs';
 import { launchChromium } from './chromium.mjs';
+import { median } from './fixtures.mjs';
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 /** Runs in the page: `rounds` fine-tuning rounds of `model` in one worker, as app.js sends them. */
 async function roundsInPage({ model, rounds, corrections }) {
