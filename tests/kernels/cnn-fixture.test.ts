@@ -1,7 +1,8 @@
 // The shipped CNN (models/mnist-cnn.safetensors) through the conv kernels each layer now picks:
 // its outputs on the first 64 MNIST test digits stay within 1e-5 of those recorded by the code
 // before them (commit 320b1d7: per-sample im2col kernels, no temperature; the fixture
-// tests/kernels/fixtures/mnist-cnn-first64.json, every build), and the layers really run the
+// tests/kernels/fixtures/mnist-cnn-first64.json, every build, recorded by
+// scripts/record-cnn-fixture.mjs), and the layers really run the
 // kernels this file is about.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
