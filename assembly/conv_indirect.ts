@@ -52,7 +52,8 @@ export function conv2d_indirect_workspace(
   // pass from dy (out channels, an h×w output) to C filters
   const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1))
     + up4(2 * c * kh * kw) + up8(out) * oh * ow + up4(out * oh * ow) + up8(out) + 32
-    + up4(c * ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1)) + 2 * up4(c * kh * kw) + up4(oh * ow + 1); // the sparse path's
+    + up4(c * ((oh - 1) * sh + (kh - 1) * dh + 1) * ((ow - 1) * sw + (kw - 1) * dw + 1)) + 2 * up4(c * kh * kw) + up4(oh * ow + 1) // the sparse path's
+    + up4(oh * ow) + up4(oh * ow + 1) + up4(2 * c * kh * kw); // the compacted pixels' tables
   const dxf = fwd_floats(out, c, kh, kw, 1, 1, dh, dw, h, w);
   return max(fwd, dwt + dxf);
 }
@@ -390,6 +391,41 @@ function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void
   }
 }
 
+/**
+ * Drop the pixels where panel(P, 8) is zero in all eight filters (in place, order kept): they
+ * add nothing to dweight, and behind a ReLU and a max-pool they are many (a freshly initialised
+ * shipped CNN: a quarter of the 16→32 layer's, half of the 1→16 layer's). keep(P) i32 gets the
+ * kept pixels' pixoff, prefix(P + 1) i32 how many were kept before each pixel; returns the count.
+ * A NaN counts as nonzero.
+ */
+function compact_panel(panel: usize, keep: usize, prefix: usize, pixoff: usize, np: i32): i32 {
+  let n = 0;
+  for (let p = 0; p < np; p++) {
+    store<i32>(at(prefix, p), n);
+    const row = panel + (<usize>p << 5);
+    let live = false;
+    if (ASC_FEATURE_SIMD) {
+      const z = f32x4.splat(0);
+      live = v128.any_true(v128.or(f32x4.ne(v128.load(row), z), f32x4.ne(v128.load(row, 16), z)));
+    } else {
+      for (let f = 0; f < 8; f++) if (load<f32>(at(row, f)) != 0) live = true;
+    }
+    if (!live) continue;
+    if (n != p) {
+      const d = panel + (<usize>n << 5);
+      if (ASC_FEATURE_SIMD) {
+        v128.store(d, v128.load(row)); v128.store(d, v128.load(row, 16), 16);
+      } else {
+        for (let f = 0; f < 8; f++) store<f32>(at(d, f), load<f32>(at(row, f)));
+      }
+    }
+    store<i32>(at(keep, n), load<i32>(at(pixoff, p)));
+    n++;
+  }
+  store<i32>(at(prefix, np), n);
+  return n;
+}
+
 // ---- the sparse backward --------------------------------------------------------------------
 // Behind a ReLU and a max-pool most of a conv layer's output gradient is zero (the pool passes
 // one pixel of four, the ReLU drops the dead ones: about 6% nonzero in the shipped CNN's second
@@ -638,6 +674,9 @@ export function conv2d_indirect_backward(
   const col = at(dxpad, up4(c * hp * wp));    // (K) a sparse sample's window at one pixel
   const win = at(col, up4(k));                // (K) its dx contributions there
   const first = at(win, up4(k));              // (P + 1) i32: where each pixel's entries start
+  const keep = at(first, up4(np + 1));        // (P) i32: a panel's kept pixels' pixoff
+  const prefix = at(keep, up4(np));           // (P + 1) i32: kept pixels before each pixel
+  const kspan = at(prefix, up4(np + 1));      // (K, 2) i32: pspan over the kept pixels
   tap_table(koff, c, kh, kw, hp, wp, dh, dw, false, false);
   pixel_table(pixoff, oh, ow, sh, sw, wp);
   pixel_spans(pspan, c, kh, kw, oh, ow, sh, dh, pt, h);
@@ -671,8 +710,18 @@ export function conv2d_indirect_backward(
     dy_panels(dyp, dbias, dyb, out, np);
     // dweight(out, K) += dyp(P, out)ᵀ·col(P, K) is the forward tile with the roles of the two
     // tables swapped: its rows are 4 taps (koff), its inner loop the pixels (pixoff, within
-    // each tap's span), its "filters" dy's panels, and it accumulates into dweight's rows of K
-    indirect_sample(dweight, xpad, pixoff, np, koff, pspan, k, dyp, ozero, out, false, true, stage);
+    // each tap's span), its "filters" dy's panels, and it accumulates into dweight's rows of K.
+    // Panel by panel, over the pixels where the panel is not all zero (the spans renumbered).
+    for (let j = 0; j < out; j += 8) {
+      const panel = at(dyp, j * np);
+      const kept = compact_panel(panel, keep, prefix, pixoff, np);
+      if (kept == 0) continue;
+      for (let t = 0; 4 * t < k; t++) {
+        store<i32>(at(kspan, 2 * t), load<i32>(at(prefix, load<i32>(at(pspan, 2 * t)))));
+        store<i32>(at(kspan, 2 * t + 1), load<i32>(at(prefix, load<i32>(at(pspan, 2 * t + 1)))));
+      }
+      indirect_sample(at(dweight, j * k), xpad, keep, kept, koff, kspan, k, panel, ozero, min(8, out - j), false, true, stage);
+    }
     if (dx != 0) {
       pad_planes(dypad, dyb, out, oh, ow, hd, wd, (kh - 1) * dh - pt, (kw - 1) * dw - pl);
       indirect_sample(at(dx, b * c * h * w), dypad, koff2, k2, pixoff2, span2, h * w, wpack2, bzero, c, false, true, stage2);

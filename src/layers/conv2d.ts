@@ -50,7 +50,8 @@ export function indirectWorkspaceFloats(c: number, h: number, w: number, out: nu
   const hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   const wp = (ow - 1) * sw + (kw - 1) * dw + 1;
   const dwt = up4(c * kh * kw) + up4(oh * ow) + up4(c * hp * wp) + up4(2 * c * kh * kw) + up8(out) * oh * ow + up4(out * oh * ow) + up8(out) + 32
-    + up4(c * hp * wp) + 2 * up4(c * kh * kw) + up4(oh * ow + 1); // the sparse path: padded dx, a window, its dx, runs
+    + up4(c * hp * wp) + 2 * up4(c * kh * kw) + up4(oh * ow + 1) // the sparse path: padded dx, a window, its dx, runs
+    + up4(oh * ow) + up4(oh * ow + 1) + up4(2 * c * kh * kw); // the dense path's kept pixels, their prefix counts, spans
   return Math.max(fwd(c, out, sh, sw, oh, ow), dwt + fwd(out, c, 1, 1, h, w));
 }
 

@@ -499,6 +499,83 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
     expect(db.filter(Number.isNaN).length).toBe(1); // the other filters stay finite
   });
 
+  // The dense path drops the pixels where a panel of 8 filters is all zero (compact_panel in
+  // conv_indirect.ts). This dy is dense enough for the dense path (each sample over a sixth
+  // nonzero) with whole panel rows zero: the first and last pixel of every panel, every pixel
+  // of the first panel in sample 1 when there are 24 filters or more (a dead panel), half the
+  // others at random; in sample 0 a quarter of the live rows hold one nonzero lane only.
+  const panelDy = (g: ConvGeometry, rng: Rng) => {
+    const np = g.oh * g.ow;
+    const per = g.out * np;
+    const dy = new Float64Array(g.batch * per);
+    for (let b = 0; b < g.batch; b++) {
+      for (let j = 0; j < g.out; j += 8) {
+        const lanes = Math.min(8, g.out - j);
+        for (let p = 0; p < np; p++) {
+          if ((b === 1 && j === 0 && g.out >= 24) || p === 0 || p === np - 1 || rng.int(2) === 0) continue;
+          const lone = b === 0 && rng.int(4) === 0 ? rng.int(lanes) : -1;
+          for (let f = 0; f < lanes; f++) {
+            if (lone < 0 || f === lone) dy[b * per + (j + f) * np + p] = Math.fround(rng.uniform(0.25, 1) * (rng.int(2) ? -1 : 1));
+          }
+        }
+      }
+    }
+    return dy;
+  };
+  const PANEL_CASES = [...SPARSE_CASES, ...INDIRECT_CASES].filter((t) => {
+    const g = geometry(t);
+    return g.sh === 1 && g.sw === 1 && g.oh * g.ow >= 16; // room for rows of every kind
+  });
+
+  it.each(PANEL_CASES.map((t) => [label(t), t] as const))(
+    'backward %s with whole panel rows of dy zero (the dense path over the live pixels) accumulates the same', (_, t) => {
+      const k = fresh(build);
+      const g = geometry({ ...t, batch: Math.max(t.batch, 3) });
+      const n = sizes(g);
+      const rng = new Rng(n.x * 47 + n.w * 13 + n.y);
+      const x = rng.array(n.x);
+      const weight = rng.array(n.w);
+      const dy = panelDy(g, rng);
+      const per = g.out * g.oh * g.ow;
+      for (let b = 0; b < g.batch; b++) {
+        expect(dy.subarray(b * per, (b + 1) * per).filter((v) => v !== 0).length * 6).toBeGreaterThan(per); // dense path
+      }
+      const dx0 = rng.array(n.x, -3, 3);
+      const dw0 = rng.array(n.w, -3, 3);
+      const db0 = rng.array(g.out, -3, 3);
+      const nw = ws(k, g);
+      const ptr = {
+        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), work: k.alloc(nw),
+        dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+      };
+      const before = snapshot(k);
+      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+      expectOnlyWritten(k, before, [
+        [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
+      ], 'conv2d_indirect_backward(panels)');
+      expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g);
+    });
+
+  it('a NaN alone in a panel row of a dense dy reaches dweight and dbias', () => {
+    const k = fresh(build);
+    const g = geometry({ ...SPARSE_CASES[0], batch: 1 });
+    const n = sizes(g);
+    const rng = new Rng(79);
+    const np = g.oh * g.ow;
+    const dy = rng.array(n.y).map((v, i) => (Math.floor(i / np) < 8 && i % np === 5 ? 0 : v)); // pixel 5 of panel 0: zero…
+    dy[3 * np + 5] = NaN; // …but for a NaN of filter 3
+    const ptr = {
+      x: k.alloc(n.x, rng.array(n.x)), weight: k.alloc(n.w, rng.array(n.w)), dy: k.alloc(n.y, dy),
+      work: k.alloc(ws(k, g)), dx: k.alloc(n.x), dw: k.alloc(n.w), db: k.alloc(g.out),
+    };
+    k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+    const K = n.w / g.out;
+    const dw = k.read(ptr.dw, n.w), db = k.read(ptr.db, g.out);
+    expect(Number.isNaN(db[3])).toBe(true);
+    expect(dw.subarray(3 * K, 4 * K).some(Number.isNaN)).toBe(true);
+    expect(dw.subarray(4 * K).some(Number.isNaN)).toBe(false); // the other panels stay finite
+  });
+
   it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1 && t.h * t.w * t.c * t.batch <= 400).map((t) => [label(t), t] as const))(
     'gradcheck %s: loss = Σ y·r', (_, t) => {
       const k = fresh(build);
