@@ -3,6 +3,31 @@
 
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
+// Four outputs ox..ox+3 of one output row from eight columns of its two input rows (r0 and
+// r0 + w): even lanes are each window's left cells.
+@inline function maxpool2x2_quad(yr: usize, ir: usize, xp: usize, idx: usize, r0: i32, w: i32, ox: i32): void {
+  const r1 = r0 + w;
+  const i0 = i32x4.add(i32x4.splat(r0 + 2 * ox), i32x4(0, 2, 4, 6));
+  const a = at(xp, r0 + 2 * ox), b = at(xp, r1 + 2 * ox);
+  const a0 = v128.load(a), a1 = v128.load(a, 16), b0 = v128.load(b), b1 = v128.load(b, 16);
+  const v0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+  const v2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+  let best = v0;
+  if (idx == 0) {
+    best = f32x4.pmax(f32x4.pmax(f32x4.pmax(best, v1), v2), v3);
+  } else {
+    let where = i0;
+    let m = f32x4.gt(v1, best); best = v128.bitselect(v1, best, m);
+    where = v128.bitselect(i32x4.add(i0, i32x4.splat(1)), where, m);
+    m = f32x4.gt(v2, best); best = v128.bitselect(v2, best, m);
+    where = v128.bitselect(i32x4.add(i0, i32x4.splat(w)), where, m);
+    m = f32x4.gt(v3, best); best = v128.bitselect(v3, best, m);
+    where = v128.bitselect(i32x4.add(i0, i32x4.splat(w + 1)), where, m);
+    v128.store(at(ir, ox), where);
+  }
+  v128.store(at(yr, ox), best);
+}
+
 // The common 2×2, stride-2 case with every window in bounds (no padding used): no checks; the scan
 // order (and so the winner among equal values, and NaN handling) is the general loop's: a later
 // cell wins only if it is strictly greater, which is exactly pmax(best, v) lane by lane.
@@ -18,30 +43,9 @@
       const ir = at(idx, o + oy * ow);
       let ox = 0;
       if (ASC_FEATURE_SIMD) {
-        // four outputs from eight columns of both rows: even lanes are each window's left cells
-        const step = i32x4.splat(8);
-        let i0 = i32x4.add(i32x4.splat(r0), i32x4(0, 2, 4, 6));
-        for (; ox + 4 <= ow; ox += 4) {
-          const a = at(xp, r0 + 2 * ox), b = at(xp, r1 + 2 * ox);
-          const a0 = v128.load(a), a1 = v128.load(a, 16), b0 = v128.load(b), b1 = v128.load(b, 16);
-          const v0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
-          const v2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
-          let best = v0;
-          if (idx == 0) {
-            best = f32x4.pmax(f32x4.pmax(f32x4.pmax(best, v1), v2), v3);
-          } else {
-            let where = i0;
-            let m = f32x4.gt(v1, best); best = v128.bitselect(v1, best, m);
-            where = v128.bitselect(i32x4.add(i0, i32x4.splat(1)), where, m);
-            m = f32x4.gt(v2, best); best = v128.bitselect(v2, best, m);
-            where = v128.bitselect(i32x4.add(i0, i32x4.splat(w)), where, m);
-            m = f32x4.gt(v3, best); best = v128.bitselect(v3, best, m);
-            where = v128.bitselect(i32x4.add(i0, i32x4.splat(w + 1)), where, m);
-            v128.store(at(ir, ox), where);
-          }
-          v128.store(at(yr, ox), best);
-          i0 = i32x4.add(i0, step);
-        }
+        for (; ox + 4 <= ow; ox += 4) maxpool2x2_quad(yr, ir, xp, idx, r0, w, ox);
+        // the last few: four ending at the row's end, overlapping (a max stored twice is the same)
+        if (ox < ow && ow >= 4) { maxpool2x2_quad(yr, ir, xp, idx, r0, w, ow - 4); ox = ow; }
       }
       for (; ox < ow; ox++) {
         const i0 = r0 + 2 * ox;

@@ -37,6 +37,7 @@ const CASES: Case[] = [
   { planes: 2, h: 6, w: 15, k: [2, 2], s: [2, 2], pad: P('valid') },
   { planes: 4, h: 9, w: 16, k: [2, 2], s: [2, 2], pad: P('valid') },
   { planes: 2, h: 24, w: 24, k: [2, 2], s: [2, 2], pad: P('valid') },
+  { planes: 3, h: 11, w: 12, k: [3, 3], s: [2, 2], pad: P('valid') }, // overlapping windows, 2·OH ≤ H
 ];
 
 function geometry(t: Case): PoolGeometry {
