@@ -346,8 +346,19 @@ function relu_mask(g: usize, dy: usize, y: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(g, i), load<f32>(at(y, i)) > 0 ? load<f32>(at(dy, i)) : 0);
 }
 
-/** dyp(out8/8, P, 8) = dy(out, P) in panels of 8 filters, zero past out; dbias(out) += Σ_p dy. */
-function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void {
+/** d(n) += the first n (at most 4) lanes of s */
+@inline function add_lanes(d: usize, s: v128, n: i32): void {
+  if (n > 0) store<f32>(d, load<f32>(d) + f32x4.extract_lane(s, 0));
+  if (n > 1) store<f32>(d, load<f32>(d, 4) + f32x4.extract_lane(s, 1), 4);
+  if (n > 2) store<f32>(d, load<f32>(d, 8) + f32x4.extract_lane(s, 2), 8);
+  if (n > 3) store<f32>(d, load<f32>(d, 12) + f32x4.extract_lane(s, 3), 12);
+}
+
+/**
+ * dyp(out8/8, P, 8) = g(out, P) in panels of 8 filters, zero past out; dbias(out) += Σ_p g;
+ * g = dy, or dy·[y > 0] when y != 0 (a fused ReLU's gradient, taken on the way).
+ */
+function dy_panels(dyp: usize, dbias: usize, dy: usize, y: usize, out: i32, np: i32): void {
   for (let j = 0; j < out; j += 8) {
     const panel = at(dyp, j * np); // (P, 8)
     let p = 0;
@@ -355,15 +366,27 @@ function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void
       if (j + 8 <= out) {
         // eight filter rows, four pixels at a time: two 4×4 transposes give one row per pixel
         const r0 = at(dy, j * np), ld = <usize>np << 2;
+        const y0 = y != 0 ? at(y, j * np) : 0;
         for (; p + 4 <= np; p += 4) {
-          const s = r0 + (<usize>p << 2);
+          const o = <usize>p << 2;
+          const s = r0 + o;
           let a = v128.load(s), b = v128.load(s + ld), c = v128.load(s + ld * 2), d = v128.load(s + ld * 3);
+          if (y != 0) {
+            const z = f32x4.splat(0), u = y0 + o;
+            a = v128.and(a, f32x4.gt(v128.load(u), z)); b = v128.and(b, f32x4.gt(v128.load(u + ld), z));
+            c = v128.and(c, f32x4.gt(v128.load(u + ld * 2), z)); d = v128.and(d, f32x4.gt(v128.load(u + ld * 3), z));
+          }
           let t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
           let t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
           const q = panel + (<usize>p << 5);
           v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)); v128.store(q, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
           v128.store(q, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64); v128.store(q, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
           a = v128.load(s + ld * 4); b = v128.load(s + ld * 5); c = v128.load(s + ld * 6); d = v128.load(s + ld * 7);
+          if (y != 0) {
+            const z = f32x4.splat(0), u = y0 + o;
+            a = v128.and(a, f32x4.gt(v128.load(u + ld * 4), z)); b = v128.and(b, f32x4.gt(v128.load(u + ld * 5), z));
+            c = v128.and(c, f32x4.gt(v128.load(u + ld * 6), z)); d = v128.and(d, f32x4.gt(v128.load(u + ld * 7), z));
+          }
           t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5); t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
           t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5); t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
           v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 16); v128.store(q, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 48);
@@ -373,21 +396,33 @@ function dy_panels(dyp: usize, dbias: usize, dy: usize, out: i32, np: i32): void
     }
     for (; p < np; p++) {
       for (let f = 0; f < 8; f++) {
-        store<f32>(at(panel, p * 8 + f), j + f < out ? load<f32>(at(dy, (j + f) * np + p)) : 0);
+        let v: f32 = 0;
+        if (j + f < out) {
+          const i = (j + f) * np + p;
+          v = load<f32>(at(dy, i));
+          if (y != 0 && !(load<f32>(at(y, i)) > 0)) v = 0; // relu_mask's rule
+        }
+        store<f32>(at(panel, p * 8 + f), v);
       }
     }
-  }
-  for (let o = 0; o < out; o++) {
-    const row = at(dy, o * np);
-    let s: f32 = 0;
-    let p = 0;
+    if (dbias == 0) continue;
+    // the panel's rows summed: eight filters' sums at once
     if (ASC_FEATURE_SIMD) {
-      let v = f32x4.splat(0);
-      for (; p + 4 <= np; p += 4) v = f32x4.add(v, v128.load(at(row, p)));
-      s = hsum4(v);
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+      for (let q = 0; q < np; q++) {
+        const r = panel + (<usize>q << 5);
+        s0 = f32x4.add(s0, v128.load(r)); s1 = f32x4.add(s1, v128.load(r, 16));
+      }
+      const fs = min(8, out - j);
+      add_lanes(at(dbias, j), s0, min(4, fs));
+      add_lanes(at(dbias, j + 4), s1, fs - 4);
+    } else {
+      for (let f = 0; f < min(8, out - j); f++) {
+        let v: f32 = 0;
+        for (let q = 0; q < np; q++) v += load<f32>(at(panel, q * 8 + f));
+        store<f32>(at(dbias, j + f), load<f32>(at(dbias, j + f)) + v);
+      }
     }
-    for (; p < np; p++) s += load<f32>(at(row, p));
-    if (dbias != 0) store<f32>(at(dbias, o), load<f32>(at(dbias, o)) + s);
   }
 }
 
@@ -694,9 +729,12 @@ export function conv2d_indirect_backward(
   }
   for (let b = 0; b < batch; b++) {
     let dyb = at(dy, b * out * np);
-    if (y != 0) {
-      relu_mask(dym, dyb, at(y, b * out * np), out * np);
+    let yb = y != 0 ? at(y, b * out * np) : 0;
+    // the masked dy is needed whole for the sparse test and path and for dx; else dy_panels masks
+    if (yb != 0 && (dx != 0 || k >= SPARSE_MIN_TAPS)) {
+      relu_mask(dym, dyb, yb, out * np);
       dyb = dym;
+      yb = 0;
     }
     pad_planes(xpad, at(x, b * c * h * w), c, h, w, hp, wp, pt, pl);
     // dyp holds the entries instead: at most out·P/4 floats of it
@@ -707,7 +745,7 @@ export function conv2d_indirect_backward(
       if (dx != 0) add_unpadded(at(dx, b * c * h * w), dxpad, c, h, w, hp, wp, pt, pl);
       continue;
     }
-    dy_panels(dyp, dbias, dyb, out, np);
+    dy_panels(dyp, dbias, dyb, yb, out, np);
     // dweight(out, K) += dyp(P, out)ᵀ·col(P, K) is the forward tile with the roles of the two
     // tables swapped: its rows are 4 taps (koff), its inner loop the pixels (pixoff, within
     // each tap's span), its "filters" dy's panels, and it accumulates into dweight's rows of K.
