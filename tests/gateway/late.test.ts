@@ -41,11 +41,11 @@ describe.each(['aedes', 'mosquitto'] as const)('late readings with %s', (kind) =
   it('out of order: one score per seq, late ones flagged and counted, none for duplicates; below the span: TOO_LATE', async () => {
     const { sub, send, scores, scored } = await setUp(kind);
     await send(...range(100, 140));
-    await sub.until(scored(...range(100 + WINDOW, 140)), 'the in-order scores');
+    await sub.until(scored(...range(100 + WINDOW, 140)), 'the in-order scores', 15_000);
     await send(...range(90, 99)); // late: below 140, never taken
     await send(95, 135, 99, 140, 120); // duplicates of late and in-order readings
     await send(141);
-    await sub.until(scored(...range(90, 99), 141), 'the late scores and the next one');
+    await sub.until(scored(...range(90, 99), 141), 'the late scores and the next one', 15_000);
 
     for (const q of range(100, 100 + WINDOW - 1)) expect(scores(q), `seq ${q}`).toHaveLength(0); // the first window
     for (const q of range(100 + WINDOW, 141)) {
@@ -61,7 +61,7 @@ describe.each(['aedes', 'mosquitto'] as const)('late readings with %s', (kind) =
     // a jump: what it skips is tracked within the span only
     await send(2000);
     await send(500, 1500, 2001); // 500: below 2000 - 1024 + 1; 1500: in the skipped seqs
-    await sub.until(() => scored(1500, 2001)() && sub.errors.length >= 1, 'TOO_LATE and the scores after it');
+    await sub.until(() => scored(1500, 2001)() && sub.errors.length >= 1, 'TOO_LATE and the scores after it', 15_000);
     expect(sub.errors.map((e) => e.code)).toEqual(['TOO_LATE']);
     expect(sub.errors[0].error).toMatch(/seq 500 is below the 1024 seqs tracked up to the last taken \(2000\)/);
     expect(scores(500)).toHaveLength(0);
@@ -78,19 +78,22 @@ describe.each(['aedes', 'mosquitto'] as const)('late readings with %s', (kind) =
 it('the gaps survive a SIGKILL: a reading late across a restart is still scored once, a duplicate still not', async () => {
   const { broker, state, gw, sub, send, scores, scored } = await setUp('aedes');
   await send(...range(100, 140), 150);
-  await sub.until(scored(150), 'the score of 150');
+  await sub.until(scored(150), 'the score of 150', 15_000);
   await kill(gw.current);
   const saved = readJournal(state).states.get('mote1');
   expect(saved).toMatchObject({ lastSeq: 150, gaps: [[0, 99], [141, 149]], late: 0 });
 
   gw.current = await startGateway(broker.url, state);
   await send(145, 140, 145, 60, 151);
-  await sub.until(scored(145, 60, 151), 'the late scores after the restart');
+  await sub.until(scored(145, 60, 151), 'the late scores after the restart', 15_000);
   for (const q of [60, 145]) {
     expect(scores(q), `seq ${q}`).toHaveLength(1);
     expect(scores(q)[0].late).toBe(true);
   }
   for (const q of [140, 150, 151]) expect(scores(q), `seq ${q}`).toHaveLength(1);
   await kill(gw.current, 'SIGTERM');
-  expect(readJournal(state).states.get('mote1')).toMatchObject({ lastSeq: 151, gaps: [[0, 59], [61, 99], [141, 144], [146, 149]], late: 2 });
+  const after = readJournal(state).states.get('mote1');
+  expect(after).toMatchObject({ lastSeq: 151, gaps: [[0, 59], [61, 99], [141, 144], [146, 149]], late: 2 });
+  // the window holds the last 32 readings taken in order, none of the late ones
+  expect(after.window).toEqual([...range(111, 140), 150, 151].map((q) => [rows[q - 1].humidity, rows[q - 1].temperature]));
 });
