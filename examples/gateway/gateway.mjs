@@ -24,7 +24,7 @@ import { GroupCommit } from './group-commit.mjs';
 import { JOURNAL, Journal, readJournal } from './journal.mjs';
 import { Outbox, MAX_OUTS, MAX_SLOTS, nextMid } from './outbox.mjs';
 import { parseReading } from './payload.mjs';
-import { LATE_SPAN, advance, classify, fill } from './seq-gaps.mjs';
+import { LATE_SPAN, MAX_RUNS, advance, classify, fill } from './seq-gaps.mjs';
 import { invalidState, newState, sensorDir } from './sensor-state.mjs';
 
 export const CLIENT_ID = 'neurite-gateway';
@@ -181,7 +181,9 @@ export class Gateway {
         st.duplicates++;
         this.stats.duplicates++;
       } else {
-        this.report(new GatewayError('TOO_LATE', `sensor ${r.sensor}: seq ${r.seq} is below the ${LATE_SPAN} seqs tracked up to the last taken (${st.lastSeq}): whether it was taken cannot be told, so it is not scored`), topic, payload);
+        const why = st.gapFloor === undefined ? `the ${LATE_SPAN} seqs tracked up to the last taken (${st.lastSeq})`
+          : `${st.gapFloor}, the lowest seq tracked since older gaps passed ${MAX_RUNS} runs (last taken ${st.lastSeq})`;
+        this.report(new GatewayError('TOO_LATE', `sensor ${r.sensor}: seq ${r.seq} is below ${why}: whether it was taken cannot be told, so it is not scored`), topic, payload);
       }
       // taken before (a redelivery), or perhaps so if too late: its PUBACK waits for the state
       // that says so, and for its score
