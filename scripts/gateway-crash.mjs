@@ -1,14 +1,15 @@
 // The gateway's crash figures (not part of npm test): N SIGKILLs (default 100) of the gateway at
 // random moments while readings of motes 1 and 4 keep arriving (a few hundred a second, the
-// dataset replayed with seq + 100,000 per lap, until the kills are over; then 400 more for the last
-// run) through a separate broker process (aedes, or mosquitto with --mosquitto); each restart
+// dataset replayed lap after lap, each mote's seq going on from its last lap's, until the kills are
+// over; then 400 more for the last run) through a separate broker process (aedes, or mosquitto with --mosquitto); each restart
 // leaves a backlog the next run takes in full batches. Then: every reading after the first window
 // scored exactly once (a separate subscriber counts score messages per seq), every checkpoint
 // verifies; then power loss simulated twice (newest checkpoint truncated, then bit-flipped) → the
 // gateway logs the skip and falls back to the previous one.
-// With aedes, expect readings lost: after a reconnect it delivers readings that arrived meanwhile
-// before the unacknowledged older ones, whose seq is then below the last taken, so the gateway
-// drops them as duplicates (see the gateway README); mosquitto keeps the order.
+// With aedes, expect late readings: after a reconnect it delivers readings that arrived meanwhile
+// before the unacknowledged older ones, whose seq is then below the last taken (seq-gaps.mjs, the
+// gateway README); mosquitto keeps the order. Counted: score messages flagged late, and TOO_LATE
+// errors (a reading older than the span tracked, acknowledged without a score).
 //   node scripts/gateway-crash.mjs [--kills 100] [--mosquitto]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -52,13 +53,27 @@ const startGateway = async () => {
 };
 
 const counts = new Map();
+let late = 0;
+const errors = new Map(); // code → count
 const sub = await mqtt.connectAsync(url, { clientId: 'crash-counter' });
-sub.on('message', (topic, m) => { const k = `${topic.split('/')[1]}:${JSON.parse(m).seq}`; counts.set(k, (counts.get(k) ?? 0) + 1); });
-await sub.subscribeAsync({ 'sensors/+/score': { qos: 2 } });
+sub.on('message', (topic, m) => {
+  const body = JSON.parse(m);
+  if (topic === 'gateway/errors') { errors.set(body.code, (errors.get(body.code) ?? 0) + 1); return; }
+  const k = `${topic.split('/')[1]}:${body.seq}`;
+  counts.set(k, (counts.get(k) ?? 0) + 1);
+  if (body.late) late++;
+});
+await sub.subscribeAsync({ 'sensors/+/score': { qos: 2 }, 'gateway/errors': { qos: 0 } });
 let gw = await startGateway();
 const pub = await mqtt.connectAsync(url, { clientId: 'crash-sensors' });
 const base = [1, 4].flatMap((m) => moteRows(m)).sort((a, b) => a.reading - b.reading || a.mote - b.mote);
-const rowAt = (i) => ({ ...base[i % base.length], reading: base[i % base.length].reading + Math.floor(i / base.length) * 100_000 });
+// each mote's seqs 1..n, so a lap adds n: a seq goes up by one per reading, as a sensor's does (a
+// jump would put the readings in flight before it, delivered late by aedes, beyond the span tracked)
+const lapSeqs = new Map([1, 4].map((m) => [m, Math.max(...moteRows(m).map((r) => r.reading))]));
+const rowAt = (i) => {
+  const r = base[i % base.length];
+  return { ...r, reading: r.reading + Math.floor(i / base.length) * lapSeqs.get(r.mote) };
+};
 let sent = 0;
 let last = Infinity; // set once the kills are over
 const sending = (async () => {
@@ -80,6 +95,7 @@ for (let k = 0; k < KILLS; k++) {
   gw = await startGateway();
   if ((k + 1) % 10 === 0) console.log(`crash: ${k + 1}/${KILLS} kills, ${sent} readings sent, ${counts.size} scored, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
+const killSeconds = ((performance.now() - t0) / 1000).toFixed(0);
 last = sent + 400; // the last run fine-tunes and checkpoints (the power-loss part needs two)
 await sending;
 const rows = Array.from({ length: sent }, (_, i) => rowAt(i));
@@ -108,7 +124,8 @@ for (const m of ['mote1', 'mote4']) {
   }
 }
 const resent = logs.join('').match(/re-sending the score/g)?.length ?? 0;
-console.log(`crash: ${KILLS} SIGKILLs, ${sent} readings sent, ${expected.length} to score: lost ${lost}, scored more than once ${dup}; ${resent} scores re-sent after a kill; ${checked} checkpoints on disk, ${corrupt} corrupt`);
+const errorList = [...errors].map(([code, n]) => `${n} ${code}`).join(', ') || 'none';
+console.log(`crash: ${KILLS} SIGKILLs in ${killSeconds} s, ${sent} readings sent, ${expected.length} to score: lost ${lost}, scored more than once ${dup}; ${late} scored late; errors: ${errorList}; ${resent} scores re-sent after a kill; ${checked} checkpoints on disk, ${corrupt} corrupt`);
 
 // power loss: newest checkpoint of mote1 truncated, then of mote4 bit-flipped
 gw.kill('SIGKILL'); await new Promise((r) => gw.once('exit', r));

@@ -7,7 +7,8 @@
 //   2. the broker has completed the QoS 2 handshake for the score (PUBCOMP),
 // so a SIGKILL at any moment either leaves the reading unacknowledged (the broker redelivers it)
 // or leaves its score on disk to be re-sent with the same message id (the broker drops the
-// duplicate). `seq` drops readings already taken. Step 1 is a group commit (group-commit.mjs,
+// duplicate). `seq` and the gaps below it (seq-gaps.mjs) tell a reading already taken (dropped)
+// from a late one (scored, but kept out of the window and of fine-tuning). Step 1 is a group commit (group-commit.mjs,
 // journal.mjs): the readings taken while a write is in flight, of any sensors, and the PUBREL
 // phases recorded meanwhile, share the next write; up to `maxInFlight` readings are in flight.
 import { Worker } from 'node:worker_threads';
@@ -23,6 +24,7 @@ import { GroupCommit } from './group-commit.mjs';
 import { JOURNAL, Journal, readJournal } from './journal.mjs';
 import { Outbox, MAX_OUTS, MAX_SLOTS, nextMid } from './outbox.mjs';
 import { parseReading } from './payload.mjs';
+import { LATE_SPAN, MAX_RUNS, advance, classify, fill } from './seq-gaps.mjs';
 import { invalidState, newState, sensorDir } from './sensor-state.mjs';
 
 export const CLIENT_ID = 'neurite-gateway';
@@ -53,7 +55,7 @@ export class Gateway {
     this.modelPath = modelPath;
     this.log = log;
     this.sensors = new Map(); // id → { state, model, lastFineTune, checkpointAt, checkpoint, input }
-    this.stats = { readings: 0, scored: 0, duplicates: 0, errors: 0, started: Date.now() };
+    this.stats = { readings: 0, scored: 0, late: 0, duplicates: 0, errors: 0, started: Date.now() };
     // a failed write is fatal: after a failed fsync what is on disk is unknown
     this.commits = new GroupCommit((states) => this.journal.write(states, () => [...this.sensors.values()].map((s) => s.state))
       .catch((e) => this.fatal(e)));
@@ -73,7 +75,9 @@ export class Gateway {
     const states = [];
     for (const [id, state] of found?.states ?? []) {
       const why = invalidState(state);
-      if (why) this.log(`sensor ${id}: ingestion state in the journal unusable (${why}); starting it afresh`); else states.push(state);
+      if (why) { this.log(`sensor ${id}: ingestion state in the journal unusable (${why}); starting it afresh`); continue; }
+      state.late ??= 0; // journals from before late readings were told apart
+      states.push(state);
     }
     for (const state of states) {
       await this.addSensor(state.sensor, state);
@@ -171,36 +175,37 @@ export class Gateway {
     }
     const st = s.state;
     while (this.inFlight >= this.opts.maxInFlight || this.outbox.size >= this.opts.maxInFlight) await new Promise((resolve) => { this.wake = resolve; });
-    if (r.seq <= st.lastSeq) {
-      // taken before (a redelivery): its PUBACK waits for the state that says so, and for its score
-      st.duplicates++;
-      this.stats.duplicates++;
+    const kind = classify(st, r.seq);
+    if (kind === 'taken' || kind === 'too-late') {
+      if (kind === 'taken') {
+        st.duplicates++;
+        this.stats.duplicates++;
+      } else {
+        const why = st.gapFloor === undefined ? `the ${LATE_SPAN} seqs tracked up to the last taken (${st.lastSeq})`
+          : `${st.gapFloor}, the lowest seq tracked since older gaps passed ${MAX_RUNS} runs (last taken ${st.lastSeq})`;
+        this.report(new GatewayError('TOO_LATE', `sensor ${r.sensor}: seq ${r.seq} is below ${why}: whether it was taken cannot be told, so it is not scored`), topic, payload);
+      }
+      // taken before (a redelivery), or perhaps so if too late: its PUBACK waits for the state
+      // that says so, and for its score
       const out = st.outs.find((o) => o.seq === r.seq);
       return this.inFlightUntil(Promise.all([this.commits.commit(st), out && this.outbox.settled(out.mid)]));
     }
+    const late = kind === 'late';
     this.stats.readings++;
     st.readings++;
-    let out;
-    let anomaly = false;
-    const w = this.meta.window;
-    if (st.window.length >= w) {
-      toInput(st.window.flat(), this.meta, s.input);
-      const forecast = toForecast(s.model.predict(s.input), st.window[w - 1], this.meta);
-      const score = anomalyScore(r.values, forecast, this.meta);
-      anomaly = score > this.meta.threshold;
-      const f = Object.fromEntries(this.meta.features.map((name, j) => [name, round(forecast[j])]));
-      out = { seq: r.seq, mid: nextMid(st.slot, st.mid), topic: `sensors/${r.sensor}/score`,
-        payload: JSON.stringify({ seq: r.seq, forecast: f, score: round(score), anomaly }), phase: 'publish' };
-      st.mid = out.mid;
-      st.outs.push(out);
-      st.scored++;
-      this.stats.scored++;
-      if (anomaly) st.anomalies++;
+    const { out, anomaly } = this.score(s, r, late) ?? {};
+    if (late) {
+      // scored against the current window, which holds newer readings; not put in the window (it
+      // stays in seq order) nor handed to fine-tuning
+      fill(st, r.seq);
+      st.late++;
+      this.stats.late++;
+    } else {
+      st.window.push(r.values);
+      if (st.window.length > this.meta.window) st.window.shift();
+      advance(st, r.seq);
+      this.worker.postMessage({ type: 'reading', sensor: r.sensor, values: r.values, normal: !anomaly });
     }
-    st.window.push(r.values);
-    if (st.window.length > w) st.window.shift();
-    st.lastSeq = r.seq;
-    this.worker.postMessage({ type: 'reading', sensor: r.sensor, values: r.values, normal: !anomaly });
     const durable = this.commits.commit(st);
     if (!out) return this.inFlightUntil(durable);
     const handshake = this.outbox.track(st, out);
@@ -210,6 +215,30 @@ export class Gateway {
       this.client.publish(out.topic, out.payload, { qos: 2 });
       return handshake;
     }));
+  }
+
+  /**
+   * Score reading `r` of sensor `s` against the forecast from its window: its score message,
+   * added to the state's `outs` with its message id, and whether it is an anomaly; undefined
+   * while the window is not yet full.
+   */
+  score(s, r, late) {
+    const st = s.state;
+    const w = this.meta.window;
+    if (st.window.length < w) return undefined;
+    toInput(st.window.flat(), this.meta, s.input);
+    const forecast = toForecast(s.model.predict(s.input), st.window[w - 1], this.meta);
+    const score = anomalyScore(r.values, forecast, this.meta);
+    const anomaly = score > this.meta.threshold;
+    const f = Object.fromEntries(this.meta.features.map((name, j) => [name, round(forecast[j])]));
+    const out = { seq: r.seq, mid: nextMid(st.slot, st.mid), topic: `sensors/${r.sensor}/score`,
+      payload: JSON.stringify({ seq: r.seq, forecast: f, score: round(score), anomaly, ...(late && { late: true }) }), phase: 'publish' };
+    st.mid = out.mid;
+    st.outs.push(out);
+    st.scored++;
+    this.stats.scored++;
+    if (anomaly) st.anomalies++;
+    return { out, anomaly };
   }
 
   /** Count a reading in flight until `finished` settles. */
@@ -251,11 +280,11 @@ export class Gateway {
     const mem = process.memoryUsage();
     return {
       at: new Date(now).toISOString(), uptimeSeconds: Math.round((now - this.stats.started) / 1000),
-      readings: this.stats.readings, scored: this.stats.scored, duplicates: this.stats.duplicates, errors: this.stats.errors,
+      readings: this.stats.readings, scored: this.stats.scored, late: this.stats.late, duplicates: this.stats.duplicates, errors: this.stats.errors,
       commits: this.commits.writes, inFlight: this.inFlight,
       memory: { rssMiB: +(mem.rss / 2 ** 20).toFixed(1), heapUsedMiB: +(mem.heapUsed / 2 ** 20).toFixed(1) },
       sensors: Object.fromEntries([...this.sensors].map(([id, s]) => [id, {
-        readings: s.state.readings, scored: s.state.scored, anomalies: s.state.anomalies, lastSeq: s.state.lastSeq,
+        readings: s.state.readings, scored: s.state.scored, anomalies: s.state.anomalies, late: s.state.late, lastSeq: s.state.lastSeq,
         lastFineTune: s.lastFineTune ?? null,
         checkpointAgeSeconds: s.checkpointAt === undefined ? null : Math.round((now - s.checkpointAt) / 1000),
         checkpoint: s.checkpoint ?? null,

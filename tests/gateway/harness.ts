@@ -120,13 +120,20 @@ export async function kill(g: Gateway, signal: NodeJS.Signals = 'SIGKILL'): Prom
   await exited;
 }
 
-export interface Score { seq: number; forecast: { humidity: number; temperature: number }; score: number; anomaly: boolean }
+export interface Score { seq: number; forecast: { humidity: number; temperature: number }; score: number; anomaly: boolean; late?: true }
 
-/** A subscriber to scores and errors: counts every score message per sensor and seq. */
+/** Part of the retained `gateway/status`. */
+export interface Status {
+  readings: number; scored: number; late: number; duplicates: number; errors: number;
+  sensors: Record<string, { readings: number; scored: number; late: number; lastSeq: number }>;
+}
+
+/** A subscriber to scores, errors and status: counts every score message per sensor and seq, keeps the last status. */
 export async function listen(url: string) {
   const client: MqttClient = await mqtt.connectAsync(url, { clientId: `test-listener-${process.pid}-${Math.random().toString(36).slice(2)}` });
   const scores = new Map<string, Score[]>(); // `${sensor}:${seq}` → every message seen
   const errors: { code: string; error: string }[] = [];
+  const last: { status?: Status } = {};
   const waiters: Array<() => void> = [];
   client.on('message', (topic, msg) => {
     const m = /^sensors\/([^/]+)\/score$/.exec(topic);
@@ -135,11 +142,14 @@ export async function listen(url: string) {
       const key = `${m[1]}:${s.seq}`;
       scores.set(key, [...(scores.get(key) ?? []), s]);
     } else if (topic === 'gateway/errors') errors.push(JSON.parse(msg.toString()));
+    else if (topic === 'gateway/status') last.status = JSON.parse(msg.toString());
     for (const w of waiters.splice(0)) w();
   });
-  await client.subscribeAsync({ 'sensors/+/score': { qos: 2 }, 'gateway/errors': { qos: 0 } });
+  await client.subscribeAsync({ 'sensors/+/score': { qos: 2 }, 'gateway/errors': { qos: 0 }, 'gateway/status': { qos: 0 } });
   return {
     client, scores, errors,
+    /** The last `gateway/status` (sent every 5 s). */
+    get status() { return last.status; },
     /** Resolve once `ok()` holds, re-checked at every message (no sleeping). */
     until(ok: () => boolean, what: string, ms = 30_000): Promise<void> {
       return new Promise((resolve, reject) => {
