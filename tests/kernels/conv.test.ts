@@ -116,6 +116,30 @@ function expectOnlyWritten(k: RawKernels, before: Int32Array, allowed: [number, 
   }
 }
 
+/**
+ * conv2d_indirect_backward of `dy` (no fused ReLU) onto random starting gradients: it writes dx
+ * (when `withDx`), dweight, dbias and its workspace only, and adds what the reference gives.
+ */
+function expectPlainBackward(k: RawKernels, g: ConvGeometry, rng: Rng, x: Float64Array, weight: Float64Array, dy: Float64Array,
+  withDx: boolean, what: string): void {
+  const n = sizes(g);
+  const dx0 = rng.array(n.x, -3, 3);
+  const dw0 = rng.array(n.w, -3, 3);
+  const db0 = rng.array(g.out, -3, 3);
+  const nw = ws(k, g);
+  const ptr = {
+    x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), work: k.alloc(nw),
+    dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+  };
+  const before = snapshot(k);
+  k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+  expectOnlyWritten(k, before, [
+    ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
+    [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
+  ], what);
+  expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g, withDx);
+}
+
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -370,22 +394,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
     const rng = new Rng(n.x * 19 + n.w * 3 + n.y);
     const x = rng.array(n.x);
     const weight = rng.array(n.w);
-    const dy = rng.array(n.y);
-    const dx0 = rng.array(n.x, -3, 3);
-    const dw0 = rng.array(n.w, -3, 3);
-    const db0 = rng.array(g.out, -3, 3);
-    const nw = ws(k, g);
-    const ptr = {
-      x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), work: k.alloc(nw),
-      dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
-    };
-    const before = snapshot(k);
-    k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
-    expectOnlyWritten(k, before, [
-      ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
-      [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
-    ], 'conv2d_indirect_backward');
-    expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g, withDx);
+    expectPlainBackward(k, g, rng, x, weight, rng.array(n.y), withDx, 'conv2d_indirect_backward');
   });
 
   it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1).map((t) => [label(t), t] as const))(
@@ -540,20 +549,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       for (let b = 0; b < g.batch; b++) {
         expect(dy.subarray(b * per, (b + 1) * per).filter((v) => v !== 0).length * 6).toBeGreaterThan(per); // dense path
       }
-      const dx0 = rng.array(n.x, -3, 3);
-      const dw0 = rng.array(n.w, -3, 3);
-      const db0 = rng.array(g.out, -3, 3);
-      const nw = ws(k, g);
-      const ptr = {
-        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), work: k.alloc(nw),
-        dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
-      };
-      const before = snapshot(k);
-      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
-      expectOnlyWritten(k, before, [
-        [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
-      ], 'conv2d_indirect_backward(panels)');
-      expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g);
+      expectPlainBackward(k, g, rng, x, weight, dy, true, 'conv2d_indirect_backward(panels)');
     });
 
   it('a NaN alone in a panel row of a dense dy reaches dweight and dbias', () => {
