@@ -117,11 +117,13 @@ function expectOnlyWritten(k: RawKernels, before: Int32Array, allowed: [number, 
 }
 
 /**
- * conv2d_indirect_backward of `dy` (no fused ReLU) onto random starting gradients: it writes dx
- * (when `withDx`), dweight, dbias and its workspace only, and adds what the reference gives.
+ * conv2d_indirect_backward of `dy` onto random starting gradients: it writes dx (when `withDx`),
+ * dweight, dbias and its workspace only, and adds what the reference gives. With `bias` the ReLU
+ * is fused: the forward's output y (with that bias) is the mask, the reference takes dy·[y > 0],
+ * and y and dy are inputs only. Returns y (empty without `bias`).
  */
-function expectPlainBackward(k: RawKernels, g: ConvGeometry, rng: Rng, x: Float64Array, weight: Float64Array, dy: Float64Array,
-  withDx: boolean, what: string): void {
+function expectIndirectBackward(k: RawKernels, g: ConvGeometry, rng: Rng, x: Float64Array, weight: Float64Array, dy: Float64Array,
+  withDx: boolean, what: string, bias?: Float64Array): Float64Array {
   const n = sizes(g);
   const dx0 = rng.array(n.x, -3, 3);
   const dw0 = rng.array(n.w, -3, 3);
@@ -130,14 +132,26 @@ function expectPlainBackward(k: RawKernels, g: ConvGeometry, rng: Rng, x: Float6
   const ptr = {
     x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), dy: k.alloc(n.y, dy), work: k.alloc(nw),
     dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
+    bias: bias ? k.alloc(g.out, bias) : 0, y: bias ? k.alloc(n.y) : 0,
   };
+  let y = new Float64Array(0);
+  if (bias) {
+    k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
+    y = Float64Array.from(k.read(ptr.y, n.y));
+  }
   const before = snapshot(k);
-  k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, 0, ptr.weight, ptr.work, ...dims(g));
+  k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.y, ptr.weight, ptr.work, ...dims(g));
   expectOnlyWritten(k, before, [
     ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
     [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
   ], what);
-  expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, dy, x, weight, g, withDx);
+  if (bias) {
+    expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(y)); // y and dy are inputs only
+    expect(Array.from(k.read(ptr.dy, n.y))).toEqual(Array.from(dy));
+  }
+  const masked = bias ? dy.map((v, i) => (y[i] > 0 ? v : 0)) : dy;
+  expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, masked, x, weight, g, withDx);
+  return y;
 }
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -394,7 +408,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
     const rng = new Rng(n.x * 19 + n.w * 3 + n.y);
     const x = rng.array(n.x);
     const weight = rng.array(n.w);
-    expectPlainBackward(k, g, rng, x, weight, rng.array(n.y), withDx, 'conv2d_indirect_backward');
+    expectIndirectBackward(k, g, rng, x, weight, rng.array(n.y), withDx, 'conv2d_indirect_backward');
   });
 
   it.each(INDIRECT_CASES.filter((t) => t.s[0] === 1 && t.s[1] === 1).map((t) => [label(t), t] as const))(
@@ -407,26 +421,9 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       const weight = rng.array(n.w);
       const bias = rng.array(g.out);
       const dy = rng.array(n.y);
-      const dx0 = rng.array(n.x, -3, 3);
-      const dw0 = rng.array(n.w, -3, 3);
-      const db0 = rng.array(g.out, -3, 3);
-      const nw = ws(k, g);
-      const ptr = {
-        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), dy: k.alloc(n.y, dy),
-        work: k.alloc(nw), dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
-      };
-      k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
-      const y = k.read(ptr.y, n.y);
-      const before = snapshot(k);
-      k.exports.conv2d_indirect_backward(ptr.dx, ptr.dw, ptr.db, ptr.dy, ptr.x, ptr.y, ptr.weight, ptr.work, ...dims(g));
-      expectOnlyWritten(k, before, [
-        [ptr.dx, ptr.dx + 4 * n.x], [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
-      ], 'conv2d_indirect_backward(relu)');
-      expect(Array.from(k.read(ptr.y, n.y))).toEqual(Array.from(y)); // y and dy are inputs only
-      expect(Array.from(k.read(ptr.dy, n.y))).toEqual(Array.from(dy));
+      const y = expectIndirectBackward(k, g, rng, x, weight, dy, true, 'conv2d_indirect_backward(relu)', bias);
       const masked = dy.map((v, i) => (y[i] > 0 ? v : 0));
       if (n.y > 32) expect(masked.some((v, i) => v === 0 && dy[i] !== 0)).toBe(true); // the mask really cuts something
-      expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, masked, x, weight, g);
     });
 
   // Behind a ReLU and a max-pool most of dy is zero, and a sample whose dy has at most one
@@ -465,27 +462,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       const weight = rng.array(n.w);
       const bias = rng.array(g.out, -1, 0.2); // mostly dead units when the ReLU is fused
       const dy = sparseDy(g, rng, false);
-      const dx0 = rng.array(n.x, -3, 3);
-      const dw0 = rng.array(n.w, -3, 3);
-      const db0 = rng.array(g.out, -3, 3);
-      const nw = ws(k, g);
-      const ptr = {
-        x: k.alloc(n.x, x), weight: k.alloc(n.w, weight), bias: k.alloc(g.out, bias), y: k.alloc(n.y), dy: k.alloc(n.y, dy),
-        work: k.alloc(nw), dx: k.alloc(n.x, dx0), dw: k.alloc(n.w, dw0), db: k.alloc(g.out, db0),
-      };
-      let y = new Float64Array(0);
-      if (fuse) {
-        k.exports.conv2d_indirect_forward(ptr.y, ptr.x, ptr.weight, ptr.bias, ptr.work, 1, ...dims(g));
-        y = Float64Array.from(k.read(ptr.y, n.y));
-      }
-      const before = snapshot(k);
-      k.exports.conv2d_indirect_backward(withDx ? ptr.dx : 0, ptr.dw, ptr.db, ptr.dy, ptr.x, fuse ? ptr.y : 0, ptr.weight, ptr.work, ...dims(g));
-      expectOnlyWritten(k, before, [
-        ...(withDx ? [[ptr.dx, ptr.dx + 4 * n.x] as [number, number]] : []),
-        [ptr.dw, ptr.dw + 4 * n.w], [ptr.db, ptr.db + 4 * g.out], [ptr.work, ptr.work + 4 * nw],
-      ], 'conv2d_indirect_backward(sparse)');
-      const masked = fuse ? dy.map((v, i) => (y[i] > 0 ? v : 0)) : dy;
-      expectBackward(k, ptr, { dx: dx0, dw: dw0, db: db0 }, masked, x, weight, g, withDx);
+      expectIndirectBackward(k, g, rng, x, weight, dy, withDx, 'conv2d_indirect_backward(sparse)', fuse ? bias : undefined);
     });
 
   it('a NaN in a sparse dy reaches dweight, dbias and dx as on the dense path', () => {
@@ -549,7 +526,7 @@ describe.each(BUILDS)('conv2d indirect (%s build)', (build) => {
       for (let b = 0; b < g.batch; b++) {
         expect(dy.subarray(b * per, (b + 1) * per).filter((v) => v !== 0).length * 6).toBeGreaterThan(per); // dense path
       }
-      expectPlainBackward(k, g, rng, x, weight, dy, true, 'conv2d_indirect_backward(panels)');
+      expectIndirectBackward(k, g, rng, x, weight, dy, true, 'conv2d_indirect_backward(panels)');
     });
 
   it('a NaN alone in a panel row of a dense dy reaches dweight and dbias', () => {
